@@ -1,0 +1,28 @@
+{% macro extract_assessment(expression) %}
+    {{ return(adapter.dispatch('extract_assessment', 'llm_migration')(expression)) }}
+{% endmacro %}
+
+{% macro default__extract_assessment(expression) %}
+    {#- The text inside the first <assessment>...</assessment> tag, else the whole text. -#}
+    case
+        when lower({{ expression }}) like '%<assessment>%</assessment>%'
+            then regexp_extract(lower({{ expression }}), '<assessment>(.*?)</assessment>', 1)
+        else {{ expression }}
+    end
+{% endmacro %}
+
+{% macro snowflake__extract_assessment(expression) %}
+    case
+        when lower({{ expression }}) like '%<assessment>%</assessment>%'
+            then regexp_substr(lower({{ expression }}), '<assessment>(.*?)</assessment>', 1, 1, 'es', 1)
+        else {{ expression }}
+    end
+{% endmacro %}
+
+{% macro bigquery__extract_assessment(expression) %}
+    case
+        when lower({{ expression }}) like '%<assessment>%</assessment>%'
+            then regexp_extract(lower({{ expression }}), r'(?s)<assessment>(.*?)</assessment>')
+        else {{ expression }}
+    end
+{% endmacro %}

@@ -1,0 +1,7 @@
+{#- One row per trace_id seen in the traces input: kept or not. Judge scores and labels check against it. -#}
+select
+    trace_id,
+    max(case when rejection_reason is null then 1 else 0 end) = 1 as is_kept
+from {{ ref('int_traces_checked') }}
+where trace_id is not null
+group by trace_id
