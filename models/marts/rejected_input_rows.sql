@@ -48,5 +48,5 @@ select
     reason,
     raw_row,
     '{{ invocation_id }}' as run_id,
-    {{ dbt.current_timestamp() }} as computed_at
+    cast({{ dbt.current_timestamp() }} as {{ api.Column.translate_type('timestamp') }}) as computed_at
 from unioned

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ llm_migration.select_input('human_labels') }}
+    select * from {{ ref('base_human_labels') }}
 
 ),
 

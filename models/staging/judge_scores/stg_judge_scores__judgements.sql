@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ llm_migration.select_input('judge_scores') }}
+    select * from {{ ref('base_judge_scores') }}
 
 ),
 

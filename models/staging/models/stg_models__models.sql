@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ llm_migration.select_input('models') }}
+    select * from {{ ref('base_models') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ llm_migration.select_input('traces') }}
+    select * from {{ ref('base_traces') }}
 
 ),
 
