@@ -1,0 +1,155 @@
+"""fct_gate_results: every release gate for every candidate, in one call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from llm_migration.gates.evidence import human_label_coverage_gates, sampler_convergence_gates
+from llm_migration.gates.inputs import (
+    COMPARISON_COLUMNS,
+    DIAGNOSTIC_COLUMNS,
+    MODEL_COLUMNS,
+    POSTERIOR_COLUMNS,
+    SYSTEMS_COLUMNS,
+    TASK_QUALITY_COLUMNS,
+    check_columns,
+    latest_rows,
+    model_roles,
+    regions_and_metrics,
+)
+from llm_migration.gates.policy import GatePolicy
+from llm_migration.gates.quality import (
+    custom_gate_results,
+    overall_noninferiority_gates,
+    regional_regression_gates,
+)
+from llm_migration.gates.results import ALL_REGIONS, GATE_RESULT_COLUMNS, stamp
+from llm_migration.gates.systems import DEFAULT_MAX_SUPPORT, systems_budget_gates
+from llm_migration.gates.task_types import task_type_gates
+
+
+def evaluate_gates(
+    comparisons: pd.DataFrame | None,
+    posteriors: pd.DataFrame | None,
+    diagnostics: pd.DataFrame | None,
+    systems_traces: pd.DataFrame | None,
+    task_quality: pd.DataFrame | None,
+    models: pd.DataFrame,
+    policy: GatePolicy | Mapping[str, Any] | None = None,
+    *,
+    run_id: str | None = None,
+    computed_at: Any = None,
+    traffic_mix: Mapping[str, float] | None = None,
+    n_resamples: int = 2000,
+    random_seed: int = 20261122,
+    max_support: int = DEFAULT_MAX_SUPPORT,
+) -> pd.DataFrame:
+    """Evaluate every release gate for every candidate: the rows of fct_gate_results.
+
+    Parameters
+    ----------
+    comparisons
+        fct_model_comparisons: candidate_model_id, incumbent_model_id, region, metric, margin,
+        diff_mean, diff_hdi_low, diff_hdi_high, prob_better, prob_noninferior,
+        prob_worse_beyond_margin, run_id (computed_at optional: with history, the latest row per
+        candidate x region x metric is used).
+    posteriors
+        fct_quality_posteriors: model_id, region, metric, n_traces, n_human_labeled,
+        posterior_mean, posterior_sd.
+    diagnostics
+        fct_sampler_diagnostics: run_id, max_r_hat, min_ess_bulk, n_divergences, is_trusted,
+        untrusted_reason.
+    systems_traces
+        One row per trace: model_id, region, latency_ms, cost_usd, is_error (nullable values).
+    task_quality
+        One row per trace x metric: model_id, task_type, metric, is_judge_positive,
+        is_human_positive (nullable).
+    models
+        model_id and model_role (or role): 'incumbent' | 'candidate' | other (ignored).
+    policy
+        A :class:`GatePolicy`, or the plain dict :meth:`GatePolicy.from_vars` accepts.
+    run_id, computed_at
+        Stamped on every row (computed_at defaults to now, UTC).
+    traffic_mix, n_resamples, random_seed, max_support
+        Systems-budget bootstrap settings (see :mod:`llm_migration.gates.systems`); the seed and
+        ``n_resamples`` also drive the task-type Monte Carlo.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Exactly the columns of ``GATE_RESULT_COLUMNS``, one row per candidate x gate x region x
+        metric. Missing inputs or rows give ``inconclusive`` rows, never ``pass``.
+
+    Raises
+    ------
+    ValueError
+        When an input lacks a contract column (all such problems in one message) or the policy
+        is malformed.
+    """
+    if not isinstance(policy, GatePolicy):
+        policy = GatePolicy.from_vars(policy)
+    frames = check_columns(
+        {
+            "comparisons": (comparisons, COMPARISON_COLUMNS),
+            "posteriors": (posteriors, POSTERIOR_COLUMNS),
+            "diagnostics": (diagnostics, DIAGNOSTIC_COLUMNS),
+            "systems_traces": (systems_traces, SYSTEMS_COLUMNS),
+            "task_quality": (task_quality, TASK_QUALITY_COLUMNS),
+            "models": (models, MODEL_COLUMNS),
+        }
+    )
+    roles = model_roles(frames["models"])
+    candidates = list(roles.candidates)
+    evaluated = set(candidates) | ({roles.incumbent} if roles.incumbent else set())
+    comparisons = latest_rows(
+        frames["comparisons"], ("candidate_model_id", "region", "metric")
+    ).astype({"candidate_model_id": "string", "region": "string", "metric": "string"})
+    if roles.incumbent is not None:
+        # A comparison against some other model is not evidence about this migration.
+        comparisons = comparisons[
+            comparisons["incumbent_model_id"].astype("string") == roles.incumbent
+        ]
+    posteriors = latest_rows(frames["posteriors"], ("model_id", "region", "metric"))
+    posteriors = posteriors[posteriors["model_id"].astype(str).isin(evaluated)]
+    regions, metrics = regions_and_metrics(comparisons, posteriors)
+    margins = (
+        comparisons[comparisons["region"] == ALL_REGIONS]
+        .assign(margin=lambda f: pd.to_numeric(f["margin"], errors="coerce"))
+        .groupby("metric")["margin"]
+        .median()
+        .dropna()
+        .to_dict()
+    )
+
+    rows: list[dict] = []
+    rows += overall_noninferiority_gates(comparisons, candidates, metrics, policy)
+    rows += regional_regression_gates(comparisons, candidates, metrics, regions, policy)
+    rows += systems_budget_gates(
+        frames["systems_traces"],
+        candidates,
+        roles.incumbent,
+        policy.budgets,
+        traffic_mix=traffic_mix,
+        n_resamples=n_resamples,
+        random_seed=random_seed,
+        max_support=max_support,
+    )
+    rows += task_type_gates(
+        frames["task_quality"],
+        candidates,
+        roles.incumbent,
+        metrics,
+        policy,
+        margins,
+        n_draws=n_resamples,
+        random_seed=random_seed,
+    )
+    rows += sampler_convergence_gates(comparisons, frames["diagnostics"], candidates)
+    rows += human_label_coverage_gates(
+        posteriors, candidates, roles.incumbent, metrics, policy.min_human_labels_per_model
+    )
+    rows += custom_gate_results(comparisons, candidates, metrics, regions, policy)
+    return stamp(rows, GATE_RESULT_COLUMNS, run_id, computed_at)

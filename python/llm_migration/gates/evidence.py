@@ -1,0 +1,154 @@
+"""Gates on the evidence itself: is the fit trustworthy, are there enough human labels.
+
+Neither gate can fail: weak evidence never proves a candidate worse. Both are inconclusive (so
+the candidate cannot ship) until the evidence is there; neither ever passes by default.
+
+* ``sampler_convergence`` (per candidate): the fits that produced the candidate's comparisons are
+  found by ``run_id`` in fct_sampler_diagnostics. Pass when each is ``is_trusted`` = true;
+  inconclusive when any is untrusted, its trust flag is null, or no diagnostics row matches.
+* ``human_label_coverage`` (per candidate x metric): the human-labelled traces of the candidate
+  and of the incumbent, summed over regions (not 'ALL') of fct_quality_posteriors. Pass when both
+  reach ``min_human_labels_per_model``; otherwise inconclusive. observed_value is the smaller
+  count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from llm_migration.gates.results import (
+    ALL_REGIONS,
+    INCONCLUSIVE,
+    PASS,
+    gate_row,
+    is_missing,
+)
+
+
+def _trusted(value) -> bool | None:
+    if is_missing(value):
+        return None
+    if isinstance(value, str):
+        return {"true": True, "false": False, "1": True, "0": False}.get(value.strip().lower())
+    return bool(value)
+
+
+def sampler_convergence_gates(
+    comparisons: pd.DataFrame, diagnostics: pd.DataFrame, candidates: Sequence[str]
+) -> list[dict]:
+    """One ``sampler_convergence`` row per candidate."""
+    rows = []
+    for candidate in candidates:
+        mine = comparisons[comparisons["candidate_model_id"].astype(str) == candidate]
+        run_ids = sorted({str(r) for r in mine["run_id"].dropna().unique()})
+
+        def row(status, reason, observed=None, candidate=candidate):
+            return gate_row(
+                candidate, "sampler_convergence", ALL_REGIONS, None, observed, None, status, reason
+            )
+
+        if not run_ids:
+            rows.append(
+                row(INCONCLUSIVE, f"no comparison rows with a run_id for {candidate}: no fit")
+            )
+            continue
+        fits = diagnostics[diagnostics["run_id"].astype(str).isin(run_ids)]
+        found = {str(r) for r in fits["run_id"].unique()}
+        absent = [r for r in run_ids if r not in found]
+        if absent:
+            rows.append(row(INCONCLUSIVE, f"no sampler diagnostics for run(s) {', '.join(absent)}"))
+            continue
+        max_r_hat = pd.to_numeric(fits["max_r_hat"], errors="coerce").max()
+        min_ess = pd.to_numeric(fits["min_ess_bulk"], errors="coerce").min()
+        divergences = pd.to_numeric(fits["n_divergences"], errors="coerce").sum()
+        figures = (
+            f"max r_hat {max_r_hat:.3f}, min bulk ESS {min_ess:.0f}, {divergences:.0f} divergences"
+        )
+        untrusted = []
+        for fit in fits.to_dict("records"):
+            trusted = _trusted(fit["is_trusted"])
+            if trusted is not True:
+                why = fit.get("untrusted_reason")
+                why = (
+                    "trust flag missing"
+                    if trusted is None
+                    else (why if not is_missing(why) and str(why).strip() else "flagged untrusted")
+                )
+                untrusted.append(f"run {fit['run_id']}: {why}")
+        if untrusted:
+            rows.append(
+                row(
+                    INCONCLUSIVE,
+                    f"the posterior fit is not trusted ({'; '.join(untrusted)}; {figures})",
+                    max_r_hat,
+                )
+            )
+        else:
+            rows.append(row(PASS, f"the posterior fit is trusted ({figures})", max_r_hat))
+    return rows
+
+
+def human_label_coverage_gates(
+    posteriors: pd.DataFrame,
+    candidates: Sequence[str],
+    incumbent: str | None,
+    metrics: Sequence[str],
+    min_labels: int,
+) -> list[dict]:
+    """One ``human_label_coverage`` row per candidate x metric."""
+    regional = posteriors[posteriors["region"].astype(str) != ALL_REGIONS]
+    counts = (
+        regional.assign(n=pd.to_numeric(regional["n_human_labeled"], errors="coerce").fillna(0))
+        .groupby([regional["model_id"].astype(str), regional["metric"].astype(str)])["n"]
+        .sum()
+        .to_dict()
+    )
+    rows = []
+    for candidate in candidates:
+        for metric in metrics:
+            n_cand = int(counts.get((candidate, metric), 0))
+            if incumbent is None:
+                rows.append(
+                    gate_row(
+                        candidate,
+                        "human_label_coverage",
+                        ALL_REGIONS,
+                        metric,
+                        n_cand,
+                        min_labels,
+                        INCONCLUSIVE,
+                        f"no single incumbent whose human labels on {metric} could be counted",
+                    )
+                )
+                continue
+            n_inc = int(counts.get((incumbent, metric), 0))
+            short = [
+                f"{model} has {n}"
+                for model, n in ((candidate, n_cand), (incumbent, n_inc))
+                if n < min_labels
+            ]
+            status = PASS if not short else INCONCLUSIVE
+            figures = (
+                f"{candidate} {n_cand} and incumbent {incumbent} {n_inc} human-labelled traces "
+                f"on {metric} (need {min_labels} each)"
+            )
+            reason = (
+                f"enough human labels: {figures}"
+                if status == PASS
+                else f"too few human labels ({'; '.join(short)}): {figures}"
+            )
+            rows.append(
+                gate_row(
+                    candidate,
+                    "human_label_coverage",
+                    ALL_REGIONS,
+                    metric,
+                    min(n_cand, n_inc),
+                    min_labels,
+                    status,
+                    reason,
+                )
+            )
+    return rows

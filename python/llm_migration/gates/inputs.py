@@ -1,0 +1,132 @@
+"""Input contracts of the gate functions, checked up front with every problem in one error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from llm_migration.gates.results import ALL_REGIONS
+
+COMPARISON_COLUMNS = (
+    "candidate_model_id",
+    "incumbent_model_id",
+    "region",
+    "metric",
+    "margin",
+    "diff_mean",
+    "diff_hdi_low",
+    "diff_hdi_high",
+    "prob_better",
+    "prob_noninferior",
+    "prob_worse_beyond_margin",
+    "run_id",
+)
+POSTERIOR_COLUMNS = (
+    "model_id",
+    "region",
+    "metric",
+    "n_traces",
+    "n_human_labeled",
+    "posterior_mean",
+    "posterior_sd",
+)
+DIAGNOSTIC_COLUMNS = (
+    "run_id",
+    "max_r_hat",
+    "min_ess_bulk",
+    "n_divergences",
+    "is_trusted",
+    "untrusted_reason",
+)
+SYSTEMS_COLUMNS = ("model_id", "region", "latency_ms", "cost_usd", "is_error")
+TASK_QUALITY_COLUMNS = ("model_id", "task_type", "metric", "is_judge_positive", "is_human_positive")
+MODEL_COLUMNS = ("model_id",)
+GATE_INPUT_COLUMNS = ("candidate_model_id", "gate_id", "region", "metric", "status", "reason")
+
+
+def check_columns(
+    frames: Mapping[str, tuple[pd.DataFrame | None, Sequence[str]]],
+) -> dict[str, pd.DataFrame]:
+    """Return each input as a DataFrame (None -> empty) or raise one ValueError.
+
+    Missing *rows* are not an error here (the gates fail closed on them); a missing *column* is
+    a broken contract and stops the run.
+    """
+    problems = []
+    out = {}
+    for name, (frame, columns) in frames.items():
+        if frame is None:
+            frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+        if not isinstance(frame, pd.DataFrame):
+            problems.append(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
+            continue
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            problems.append(f"{name}: missing column(s) {', '.join(missing)}")
+        out[name] = frame
+    if (
+        "models" in out
+        and "model_role" not in out["models"].columns
+        and "role" not in out["models"].columns
+    ):
+        problems.append("models: missing column model_role (or role)")
+    if problems:
+        raise ValueError(
+            "gate inputs break their contract:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Who is compared with whom, read from the models input."""
+
+    incumbent: str | None
+    candidates: tuple[str, ...]
+    problem: str | None = None
+
+
+def model_roles(models: pd.DataFrame) -> Roles:
+    """Exactly one incumbent and the candidates; a problem string when that does not hold."""
+    role_column = "model_role" if "model_role" in models.columns else "role"
+    roles = models[role_column].astype("string").str.strip().str.lower()
+    ids = models["model_id"].astype("string")
+    candidates = tuple(dict.fromkeys(ids[roles == "candidate"].dropna().tolist()))
+    incumbents = sorted(set(ids[roles == "incumbent"].dropna().tolist()))
+    if len(incumbents) == 1:
+        return Roles(incumbents[0], candidates)
+    problem = (
+        "no model has role 'incumbent'"
+        if not incumbents
+        else f"several models have role 'incumbent' ({', '.join(incumbents)})"
+    )
+    return Roles(None, candidates, problem)
+
+
+def latest_rows(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
+    """One row per key: the most recently computed one when the table holds history."""
+    if frame.empty:
+        return frame
+    if "computed_at" in frame.columns:
+        order = pd.to_datetime(frame["computed_at"], utc=True, errors="coerce")
+        frame = frame.assign(_order=order).sort_values("_order", kind="stable", na_position="first")
+        frame = frame.drop(columns="_order")
+    return frame.drop_duplicates(list(key), keep="last")
+
+
+def regions_and_metrics(
+    comparisons: pd.DataFrame, posteriors: pd.DataFrame
+) -> tuple[list[str], list[str]]:
+    """Every region (not 'ALL') and metric seen in comparisons or posteriors.
+
+    Each candidate must have a comparison in every one of them; a gap is inconclusive.
+    """
+    regions: set[str] = set()
+    metrics: set[str] = set()
+    for frame in (comparisons, posteriors):
+        regions |= {str(r) for r in frame["region"].dropna().unique()}
+        metrics |= {str(m) for m in frame["metric"].dropna().unique()}
+    regions.discard(ALL_REGIONS)
+    return sorted(regions), sorted(metrics)

@@ -1,0 +1,391 @@
+"""fct_labeling_plan: where more human labels would settle an unsettled candidate, and how many.
+
+For every candidate whose verdict is ``needs_more_labels``, each inconclusive gate that labels can
+settle gives one row per model cell that needs labels:
+
+**Comparison gates** (``overall_noninferiority``, ``regional_regression``). The posterior of the
+difference d (candidate - incumbent, positive = better) is treated as Normal(m, s), m =
+diff_mean. With margin delta and gap g = m + delta, P(not worse beyond margin) = Phi(g / s), so
+the sd the gate itself saw is s = g / z(prob_noninferior) (z = standard normal quantile). Where
+that is undefined (probability 0, 1 or missing, or on the other side of 1/2 from the mean, as a
+skewed posterior can be) s = HDI width / (2 z_{(1+hdi_prob)/2}) instead.
+
+* if g > 0 the gate is settled towards *pass* at sd s* = g / z(p), where p is
+  prob_noninferior_required for the overall gate and prob_regional_regression_blocks for a
+  region (a region passes when P(worse) <= 1 - p_block);
+* if g < 0 it is settled towards *fail* at s* = -g / z(p_block);
+* at g = 0 no amount of labels settles it (the mean sits on the margin).
+
+This assumes the current mean stays where it is. The needed shrinkage, f = s* / s, is applied to
+the two cells that make up the difference: the target variance of the pair is
+V* = f^2 (s_c^2 + s_i^2), with s_c, s_i the posterior sds of the candidate's and the
+incumbent's cell (fct_quality_posteriors, same region and metric).
+
+**Variance scaling.** A cell with posterior mean p and sd s holds N = p(1 - p) / s^2 effective
+Bernoulli observations (human labels plus what the calibrated judge contributes). Each new
+human label is taken to add one: sd(a) = sqrt(p(1 - p) / (N + a)). This is conservative for a
+judged trace (a label also sharpens the judge calibration) and honest about the judge's share.
+
+**Allocation.** Labels go where they buy the most variance: minimise a_c + a_i subject to
+v_c / (N_c + a_c) + v_i / (N_i + a_i) = V* (v = p(1 - p)). The Lagrange solution is
+N_m + a_m = sqrt(v_m) (sqrt(v_c) + sqrt(v_i)) / V*; a cell whose solution would be below its
+current N gets no labels and the other takes the whole reduction, v_o / (V* - v_m / N_m).
+
+**Coverage gate** (``human_label_coverage``): each model short of min_human_labels_per_model
+gets a row for region 'ALL' with the shortfall (spread over regions by traffic).
+
+**Caps and flags.** Needs are rounded up. A need above ``max_additional_labels`` per cell, or a
+gate that no finite number settles, is reported at the cap with a reason saying so; a need larger
+than the cell's unlabelled traces is flagged (collect more traces). Other inconclusive gates
+(systems budgets, sampler, task types, custom) are not settled by labels and get no rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from statistics import NormalDist
+from typing import Any
+
+import pandas as pd
+
+from llm_migration.gates.inputs import (
+    COMPARISON_COLUMNS,
+    GATE_INPUT_COLUMNS,
+    POSTERIOR_COLUMNS,
+    check_columns,
+    latest_rows,
+)
+from llm_migration.gates.policy import GatePolicy
+from llm_migration.gates.results import ALL_REGIONS, INCONCLUSIVE, fmt_pp, is_missing, stamp
+
+LABELING_PLAN_COLUMNS = (
+    "candidate_model_id",
+    "model_id",
+    "region",
+    "metric",
+    "current_n_human_labeled",
+    "current_posterior_sd",
+    "target_posterior_sd",
+    "additional_labels_needed",
+    "gate_id",
+    "reason",
+    "run_id",
+    "computed_at",
+)
+DEFAULT_MAX_ADDITIONAL_LABELS = 5000
+_Z = NormalDist().inv_cdf
+
+
+def allocate_labels(
+    cells: Mapping[str, tuple[float, float]], target_variance: float
+) -> dict[str, float] | None:
+    """Fewest extra labels so that the cells' variances sum to ``target_variance``.
+
+    Parameters
+    ----------
+    cells
+        model_id -> (posterior_mean, posterior_sd) for the cells whose variances add up to the
+        variance of the comparison.
+    target_variance
+        V*, the variance the sum must reach.
+
+    Returns
+    -------
+    dict or None
+        model_id -> additional labels (real-valued, >= 0), or None when no allocation reaches
+        the target (V* <= 0).
+    """
+    if target_variance <= 0:
+        return None
+    info = {}
+    for model, (mean, sd) in cells.items():
+        v = min(max(mean * (1.0 - mean), 1e-6), 0.25)
+        info[model] = (v, v / sd**2)
+    free = dict(info)
+    fixed = 0.0
+    while free:
+        root_sum = sum(math.sqrt(v) for v, _ in free.values())
+        remaining = target_variance - fixed
+        if remaining <= 0:
+            return None
+        total = {m: math.sqrt(v) * root_sum / remaining for m, (v, _) in free.items()}
+        below = [m for m in free if total[m] < free[m][1]]
+        if not below:
+            out = {m: total[m] - info[m][1] for m in free}
+            out.update({m: 0.0 for m in info if m not in free})
+            return out
+        for m in below:
+            v, n = free.pop(m)
+            fixed += v / n
+    return None if fixed > target_variance else {m: 0.0 for m in info}
+
+
+def _target_sd(gap: float, p_settle_pass: float, p_block: float) -> float:
+    if gap > 0:
+        return gap / _Z(p_settle_pass)
+    return -gap / _Z(p_block)
+
+
+def plan_labels(
+    gate_results: pd.DataFrame | None,
+    verdicts: pd.DataFrame | None,
+    comparisons: pd.DataFrame | None,
+    posteriors: pd.DataFrame | None,
+    policy: GatePolicy | Mapping[str, Any] | None = None,
+    *,
+    hdi_prob: float = 0.95,
+    max_additional_labels: int = DEFAULT_MAX_ADDITIONAL_LABELS,
+    run_id: str | None = None,
+    computed_at: Any = None,
+) -> pd.DataFrame:
+    """The rows of fct_labeling_plan (see the module docstring for the method).
+
+    Parameters
+    ----------
+    gate_results
+        fct_gate_results: candidate_model_id, gate_id, region, metric, status, reason.
+    verdicts
+        fct_migration_verdicts: candidate_model_id, incumbent_model_id, verdict.
+    comparisons
+        fct_model_comparisons (as for :func:`evaluate_gates`).
+    posteriors
+        fct_quality_posteriors: model_id, region, metric, n_traces, n_human_labeled,
+        posterior_mean, posterior_sd.
+    policy
+        The policy the gates were evaluated with (GatePolicy or its plain dict).
+    hdi_prob
+        Probability mass of the HDIs in ``comparisons``.
+    max_additional_labels
+        Cap per cell.
+    """
+    if not isinstance(policy, GatePolicy):
+        policy = GatePolicy.from_vars(policy)
+    frames = check_columns(
+        {
+            "gate_results": (gate_results, GATE_INPUT_COLUMNS),
+            "verdicts": (verdicts, ("candidate_model_id", "incumbent_model_id", "verdict")),
+            "comparisons": (comparisons, COMPARISON_COLUMNS),
+            "posteriors": (posteriors, POSTERIOR_COLUMNS),
+        }
+    )
+    comparisons = latest_rows(frames["comparisons"], ("candidate_model_id", "region", "metric"))
+    posteriors = latest_rows(frames["posteriors"], ("model_id", "region", "metric"))
+    comparison_index = {
+        (str(r["candidate_model_id"]), str(r["region"]), str(r["metric"])): r
+        for r in comparisons.to_dict("records")
+    }
+    cell_index = {
+        (str(r["model_id"]), str(r["region"]), str(r["metric"])): r
+        for r in posteriors.to_dict("records")
+    }
+    unsettled = frames["verdicts"][frames["verdicts"]["verdict"].astype(str) == "needs_more_labels"]
+    incumbents = dict(
+        zip(
+            unsettled["candidate_model_id"].astype(str),
+            unsettled["incumbent_model_id"],
+            strict=True,
+        )
+    )
+    results = frames["gate_results"]
+    open_gates = results[
+        (results["status"].astype(str) == INCONCLUSIVE)
+        & results["candidate_model_id"].astype(str).isin(incumbents)
+    ]
+    planner = _Planner(policy, hdi_prob, max_additional_labels, cell_index)
+    rows: list[dict] = []
+    for gate in open_gates.to_dict("records"):
+        candidate = str(gate["candidate_model_id"])
+        incumbent = incumbents[candidate]
+        if is_missing(incumbent):
+            continue
+        gate_id, region, metric = str(gate["gate_id"]), str(gate["region"]), gate["metric"]
+        if gate_id in ("overall_noninferiority", "regional_regression"):
+            comparison = comparison_index.get((candidate, region, str(metric)))
+            if comparison is not None:
+                rows += planner.comparison_rows(gate_id, candidate, str(incumbent), comparison)
+        elif gate_id == "human_label_coverage" and not is_missing(metric):
+            rows += planner.coverage_rows(candidate, str(incumbent), str(metric))
+    return stamp(
+        rows,
+        LABELING_PLAN_COLUMNS,
+        run_id,
+        computed_at,
+        sort_by=("candidate_model_id", "gate_id", "metric", "region", "model_id"),
+    )
+
+
+class _Planner:
+    def __init__(self, policy: GatePolicy, hdi_prob: float, cap: int, cells: dict):
+        self.policy = policy
+        self.z_hdi = _Z(0.5 + hdi_prob / 2.0)
+        self.cap = int(cap)
+        self.cells = cells
+
+    def _row(self, candidate, model, region, metric, gate_id, cell, target_sd, need, reason):
+        n_labeled = cell.get("n_human_labeled") if cell is not None else None
+        current_sd = cell.get("posterior_sd") if cell is not None else None
+        labels = self.cap if need is None else min(self.cap, max(1, math.ceil(need - 1e-9)))
+        if need is None:
+            reason += f"; no feasible number of labels settles it, listed at the cap {self.cap}"
+        elif need > self.cap:
+            reason += (
+                f"; needs about {math.ceil(need)} labels, above the cap of {self.cap}: the "
+                "effect is too close to the margin to settle by labelling"
+            )
+        if cell is not None and need is not None and labels <= self.cap:
+            unlabelled = _number(cell.get("n_traces")) - _number(n_labeled)
+            if not math.isnan(unlabelled) and labels > unlabelled:
+                reason += (
+                    f"; only {max(int(unlabelled), 0)} unlabelled traces in the cell: collect "
+                    "more traces"
+                )
+        return {
+            "candidate_model_id": candidate,
+            "model_id": model,
+            "region": region,
+            "metric": metric,
+            "current_n_human_labeled": None if is_missing(n_labeled) else int(n_labeled),
+            "current_posterior_sd": current_sd,
+            "target_posterior_sd": target_sd,
+            "additional_labels_needed": labels,
+            "gate_id": gate_id,
+            "reason": reason,
+        }
+
+    def comparison_rows(self, gate_id, candidate, incumbent, comparison) -> list[dict]:
+        region, metric = str(comparison["region"]), str(comparison["metric"])
+        rule = self.policy.for_metric(metric)
+        mean, margin = _number(comparison["diff_mean"]), _number(comparison["margin"])
+        width = _number(comparison["diff_hdi_high"]) - _number(comparison["diff_hdi_low"])
+        cells = {model: self.cells.get((model, region, metric)) for model in (candidate, incumbent)}
+        usable = {
+            m: (_number(c["posterior_mean"]), _number(c["posterior_sd"]))
+            for m, c in cells.items()
+            if c is not None
+        }
+        if (
+            any(math.isnan(x) for x in (mean, margin, width))
+            or width <= 0
+            or len(usable) < 2
+            or any(math.isnan(p) or math.isnan(s) or s <= 0 for p, s in usable.values())
+        ):
+            return []
+        gap = mean + margin
+        p_ok = _number(comparison["prob_noninferior"])
+        if math.isnan(p_ok):
+            p_ok = 1.0 - _number(comparison["prob_worse_beyond_margin"])
+        sd_now = width / (2.0 * self.z_hdi)
+        if 0.0 < p_ok < 1.0 and _Z(p_ok) * gap > 0:
+            sd_now = gap / _Z(p_ok)
+        p_pass = (
+            rule.prob_noninferior_required
+            if gate_id == "overall_noninferiority"
+            else rule.prob_regional_regression_blocks
+        )
+        where = "overall" if region == ALL_REGIONS else f"in {region}"
+        direction = "pass" if gap > 0 else "fail"
+        base = (
+            f"{gate_id} for {metric} {where}: diff {fmt_pp(mean, signed=True)} vs margin "
+            f"{fmt_pp(margin)}, comparison sd {sd_now:.4f}"
+        )
+        if abs(gap) < 1e-9:
+            return [
+                self._row(
+                    candidate,
+                    m,
+                    region,
+                    metric,
+                    gate_id,
+                    cells[m],
+                    None,
+                    None,
+                    f"{base}; the mean sits on the margin",
+                )
+                for m in (candidate, incumbent)
+            ]
+        sd_target = _target_sd(gap, p_pass, rule.prob_regional_regression_blocks)
+        shrink = min(sd_target / sd_now, 1.0)
+        pair_variance = sum(s**2 for _, s in usable.values())
+        allocation = allocate_labels(usable, shrink**2 * pair_variance)
+        if allocation is not None and max(allocation.values()) <= 0:
+            # Normal approximation says it is settled though the gate says not: a skewed
+            # posterior. Ask for a token label rather than nothing.
+            allocation[candidate] = 1.0
+        rows = []
+        for model in (candidate, incumbent):
+            mean_m, sd_m = usable[model]
+            need = None if allocation is None else allocation[model]
+            if need is not None and need <= 0:
+                continue
+            v = min(max(mean_m * (1 - mean_m), 1e-6), 0.25)
+            target = None if need is None else math.sqrt(v / (v / sd_m**2 + need))
+            role = "candidate" if model == candidate else "incumbent"
+            reason = (
+                f"{base}; shrinking it to {sd_target:.4f} would settle the gate towards "
+                f"{direction} if the mean holds; labels for the {role} cell"
+            )
+            rows.append(
+                self._row(
+                    candidate, model, region, metric, gate_id, cells[model], target, need, reason
+                )
+            )
+        return rows
+
+    def coverage_rows(self, candidate, incumbent, metric) -> list[dict]:
+        rows = []
+        minimum = self.policy.min_human_labels_per_model
+        for model in (candidate, incumbent):
+            n = 0.0
+            n_traces = 0.0
+            for (m, region, k), cell in self.cells.items():
+                if m == model and k == metric and region != ALL_REGIONS:
+                    n += _zero(cell.get("n_human_labeled"))
+                    n_traces += _zero(cell.get("n_traces"))
+            if n >= minimum:
+                continue
+            need = minimum - n
+            overall = self.cells.get((model, ALL_REGIONS, metric))
+            target = None
+            if overall is not None:
+                p, s = _number(overall["posterior_mean"]), _number(overall["posterior_sd"])
+                if not (math.isnan(p) or math.isnan(s)) and s > 0:
+                    v = min(max(p * (1 - p), 1e-6), 0.25)
+                    target = math.sqrt(v / (v / s**2 + need))
+            cell = {
+                "n_human_labeled": n,
+                "n_traces": n_traces,
+                "posterior_sd": None if overall is None else overall["posterior_sd"],
+            }
+            reason = (
+                f"{model} has {int(n)} human labels on {metric}, fewer than the "
+                f"{minimum} required; label a random sample spread over regions by traffic"
+            )
+            rows.append(
+                self._row(
+                    candidate,
+                    model,
+                    ALL_REGIONS,
+                    metric,
+                    "human_label_coverage",
+                    cell,
+                    target,
+                    need,
+                    reason,
+                )
+            )
+        return rows
+
+
+def _number(value: Any) -> float:
+    if is_missing(value):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _zero(value: Any) -> float:
+    number = _number(value)
+    return 0.0 if math.isnan(number) else number

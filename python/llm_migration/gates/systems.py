@@ -1,0 +1,346 @@
+"""Systems budgets against the incumbent: p95 latency ratio, cost per trace ratio, error rate diff.
+
+Method: a seeded, region-stratified nonparametric bootstrap.
+
+* **Post-stratification.** Each statistic is computed on the production traffic mix, not on the
+  evaluation set's mix: region r gets weight w_r (by default the incumbent's share of traces in
+  r, or a configured traffic mix), and a model's distribution is the mixture
+  sum_r w_r * F_{model,r}. So a candidate evaluated mostly in a slow region is not penalised for
+  it, and one evaluated mostly in a fast region does not look better than it is. Every region with
+  weight > 0 must hold data for both models; a gap makes the gate inconclusive.
+* **Statistics.** p95 latency: the 0.95 quantile (inverse CDF, lowest value whose cumulative
+  weight reaches 0.95) of the mixture; ratio candidate / incumbent. Cost per trace: the weighted
+  mean of ``cost_usd``; ratio candidate / incumbent. Error rate: the weighted mean of
+  ``is_error``; difference candidate - incumbent (absolute). Rows with a NULL value are left out
+  of that statistic only; failed calls keep their latency and cost.
+* **Bootstrap.** Within each model x region the n traces are resampled with replacement, which
+  for a sample grouped into distinct values v_k with counts c_k is exactly
+  Multinomial(n, c_k / n) on the counts — so the cost per draw depends on the number of distinct
+  values, not on n. Above ``max_support`` distinct values (continuous latency at volume) the
+  values are first grouped into ``max_support`` equal-count bins represented by their mean, which
+  moves a quantile by at most 1/max_support in probability. Candidate and incumbent are
+  resampled independently (traces are not paired here); each (model, statistic) gets its own
+  seed derived from ``random_seed`` and the model and gate ids, so results do not depend on the
+  order of candidates.
+* **Decision.** observed_value is the point estimate on the data; P(budget met) is the share of
+  bootstrap draws with statistic <= budget. Pass when P(met) >= prob_met_required, fail when
+  P(exceeded) = 1 - P(met) >= prob_exceeded_blocks, else inconclusive (``three_way``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from llm_migration.gates.policy import BudgetPolicy
+from llm_migration.gates.results import (
+    ALL_REGIONS,
+    FAIL,
+    INCONCLUSIVE,
+    PASS,
+    fmt_prob,
+    gate_row,
+    three_way,
+)
+
+DEFAULT_MAX_SUPPORT = 500
+
+
+@dataclass(frozen=True)
+class _Statistic:
+    gate_id: str
+    column: str
+    kind: str  # "quantile" or "mean"
+    compare: str  # "ratio" or "diff"
+    label: str
+
+
+STATISTICS = {
+    "p95_latency_ratio": _Statistic(
+        "p95_latency_ratio", "latency_ms", "quantile", "ratio", "p95 latency"
+    ),
+    "cost_per_trace_ratio": _Statistic(
+        "cost_per_trace_ratio", "cost_usd", "mean", "ratio", "cost per trace"
+    ),
+    "error_rate_diff": _Statistic("error_rate_diff", "is_error", "mean", "diff", "error rate"),
+}
+P95 = 0.95
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """One model's values on a shared support, as counts per region."""
+
+    support: np.ndarray  # (K,) distinct (or binned) values, ascending
+    counts: np.ndarray  # (R, K) counts per region in weight order
+    weights: np.ndarray  # (R,) region weights, sum 1
+
+
+def traffic_weights(
+    traces: pd.DataFrame, incumbent: str, traffic_mix: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """Region -> share of production traffic (sums to 1).
+
+    ``traffic_mix`` (region -> share, normalised here) wins; otherwise the incumbent's share of
+    traces per region.
+    """
+    if traffic_mix:
+        shares = {str(r): float(s) for r, s in traffic_mix.items() if s and float(s) > 0}
+    else:
+        regions = traces.loc[traces["model_id"].astype(str) == incumbent, "region"]
+        shares = regions.astype(str).value_counts().to_dict()
+    total = float(sum(shares.values()))
+    return {r: s / total for r, s in sorted(shares.items())} if total > 0 else {}
+
+
+def _values(traces: pd.DataFrame, column: str) -> pd.Series:
+    if column == "is_error":
+        raw = traces[column]
+        mapped = raw.map(
+            lambda v: (
+                np.nan
+                if pd.isna(v)
+                else float(v)
+                if isinstance(v, (bool, np.bool_, int, float))
+                else {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}.get(str(v).lower(), np.nan)
+            )
+        )
+        return mapped.astype(float)
+    return pd.to_numeric(traces[column], errors="coerce").astype(float)
+
+
+def _sample(
+    traces: pd.DataFrame, model: str, column: str, weights: Mapping[str, float], max_support: int
+) -> tuple[_Sample | None, list[str]]:
+    """The model's non-null values grouped per region; regions lacking data are returned."""
+    rows = traces[traces["model_id"].astype(str) == model]
+    values = _values(rows, column)
+    keep = values.notna().to_numpy()
+    values = values.to_numpy()[keep]
+    regions = rows["region"].astype(str).to_numpy()[keep]
+    region_order = list(weights)
+    present = set(regions.tolist())
+    lacking = [r for r in region_order if r not in present]
+    if lacking:
+        return None, lacking
+    support, codes = _support(values, max_support)
+    region_codes = pd.Categorical(regions, categories=region_order).codes
+    counts = np.zeros((len(region_order), len(support)), dtype=np.int64)
+    np.add.at(counts, (region_codes[region_codes >= 0], codes[region_codes >= 0]), 1)
+    return _Sample(support, counts, np.array([weights[r] for r in region_order])), []
+
+
+def _support(values: np.ndarray, max_support: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values (or equal-count bins, each represented by its mean) and each value's code."""
+    support, codes = np.unique(values, return_inverse=True)
+    if len(support) <= max_support:
+        return support, codes
+    cut = np.unique(np.quantile(values, np.linspace(0.0, 1.0, max_support + 1)[1:-1]))
+    codes = np.searchsorted(cut, values, side="right")
+    used, codes = np.unique(codes, return_inverse=True)
+    sums = np.bincount(codes, weights=values)
+    sizes = np.bincount(codes)
+    return sums / sizes, codes
+
+
+def _statistic(sample: _Sample, counts: np.ndarray, kind: str) -> np.ndarray:
+    """The post-stratified statistic for counts of shape (..., R, K)."""
+    totals = counts.sum(axis=-1, keepdims=True)
+    mass = (counts / np.maximum(totals, 1)) * sample.weights[:, None]
+    mixture = mass.sum(axis=-2)  # (..., K)
+    if kind == "mean":
+        return mixture @ sample.support
+    cumulative = np.cumsum(mixture, axis=-1)
+    # The lowest value whose cumulative weight reaches 0.95 (tolerance for float sums).
+    index = np.argmax(cumulative >= P95 - 1e-12, axis=-1)
+    return sample.support[index]
+
+
+def _bootstrap(sample: _Sample, kind: str, n_resamples: int, seed: Sequence[int]) -> np.ndarray:
+    rng = np.random.default_rng(list(seed))
+    draws = np.empty((n_resamples, *sample.counts.shape), dtype=np.int64)
+    for r, region_counts in enumerate(sample.counts):
+        n = int(region_counts.sum())
+        draws[:, r, :] = rng.multinomial(n, region_counts / n, size=n_resamples)
+    return _statistic(sample, draws, kind)
+
+
+def _seed(random_seed: int, *parts: str) -> list[int]:
+    return [int(random_seed)] + [zlib.crc32(p.encode()) for p in parts]
+
+
+def _compare(candidate: np.ndarray, incumbent: np.ndarray, how: str) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return candidate / incumbent if how == "ratio" else candidate - incumbent
+
+
+def _fmt(value: float, how: str) -> str:
+    return f"{value:.2f}x" if how == "ratio" else f"{value * 100:+.2f}pp"
+
+
+@dataclass(frozen=True)
+class BootstrapStatistic:
+    """A post-stratified statistic of one model: the point estimate and its bootstrap draws."""
+
+    point: float
+    draws: np.ndarray
+
+
+class MissingSystemsData(LookupError):
+    """The model lacks values of the statistic in a region that carries traffic."""
+
+
+def bootstrap_statistic(
+    traces: pd.DataFrame,
+    model_id: str,
+    gate_id: str,
+    weights: Mapping[str, float],
+    *,
+    n_resamples: int = 2000,
+    random_seed: int = 20261122,
+    max_support: int = DEFAULT_MAX_SUPPORT,
+) -> BootstrapStatistic:
+    """p95 latency, mean cost or error rate of ``model_id`` on the traffic mix ``weights``.
+
+    The draws come from the stratified multinomial bootstrap of the module docstring, seeded by
+    (random_seed, model_id, gate_id).
+
+    Raises
+    ------
+    MissingSystemsData
+        When a region with weight > 0 holds no non-null value for the model.
+    """
+    stat = STATISTICS[gate_id]
+    sample, lacking = _sample(traces, model_id, stat.column, weights, max_support)
+    if sample is None:
+        raise MissingSystemsData(f"{model_id} has no {stat.column} in {', '.join(lacking)}")
+    point = float(_statistic(sample, sample.counts, stat.kind))
+    draws = _bootstrap(sample, stat.kind, n_resamples, _seed(random_seed, model_id, gate_id))
+    return BootstrapStatistic(point, draws)
+
+
+def systems_budget_gates(
+    traces: pd.DataFrame,
+    candidates: Sequence[str],
+    incumbent: str | None,
+    budgets: Sequence[BudgetPolicy],
+    *,
+    traffic_mix: Mapping[str, float] | None = None,
+    n_resamples: int = 2000,
+    random_seed: int = 20261122,
+    max_support: int = DEFAULT_MAX_SUPPORT,
+) -> list[dict]:
+    """One row per candidate x enabled budget (region 'ALL', metric null).
+
+    Parameters
+    ----------
+    traces
+        Trace-level rows: model_id, region, latency_ms, cost_usd, is_error (values may be null).
+    candidates, incumbent
+        Model ids; ``incumbent=None`` makes every budget inconclusive.
+    budgets
+        The enabled budgets from the policy.
+    traffic_mix
+        Optional region -> share; default the incumbent's trace share per region.
+    n_resamples, random_seed, max_support
+        Bootstrap size, seed and the cap on distinct values per model (see module docstring).
+    """
+    settings = {
+        "n_resamples": n_resamples,
+        "random_seed": random_seed,
+        "max_support": max_support,
+    }
+    weights = traffic_weights(traces, incumbent, traffic_mix) if incumbent else {}
+    rows: list[dict] = []
+    for budget in budgets:
+        stat = STATISTICS[budget.gate_id]
+
+        def inconclusive(candidate: str, why: str, observed=None, stat=stat, budget=budget):
+            return gate_row(
+                candidate,
+                stat.gate_id,
+                ALL_REGIONS,
+                None,
+                observed,
+                budget.max_value,
+                INCONCLUSIVE,
+                f"{stat.label} budget cannot be checked: {why}",
+            )
+
+        if incumbent is None or not weights:
+            why = (
+                "no single incumbent to compare with"
+                if incumbent is None
+                else f"no traces of the incumbent {incumbent} to weight regions by"
+            )
+            rows += [inconclusive(c, why) for c in candidates]
+            continue
+        try:
+            reference = bootstrap_statistic(traces, incumbent, stat.gate_id, weights, **settings)
+        except MissingSystemsData as missing:
+            rows += [inconclusive(c, f"the incumbent {missing}") for c in candidates]
+            continue
+        for candidate in candidates:
+            try:
+                estimate = bootstrap_statistic(traces, candidate, stat.gate_id, weights, **settings)
+            except MissingSystemsData as missing:
+                rows.append(inconclusive(candidate, str(missing)))
+                continue
+            observed = float(
+                _compare(np.array(estimate.point), np.array(reference.point), stat.compare)
+            )
+            if not np.isfinite(observed):
+                rows.append(
+                    inconclusive(
+                        candidate,
+                        f"the incumbent's {stat.label} is {reference.point:g}, so the ratio "
+                        "is undefined",
+                    )
+                )
+                continue
+            compared = _compare(estimate.draws, reference.draws, stat.compare)
+            defined = ~np.isnan(compared)
+            if defined.mean() < 0.5:
+                rows.append(inconclusive(candidate, "undefined in most bootstrap draws", observed))
+                continue
+            rows.append(_budget_row(candidate, budget, stat, observed, compared[defined]))
+    return rows
+
+
+def _budget_row(
+    candidate: str, budget: BudgetPolicy, stat: _Statistic, observed: float, draws: np.ndarray
+) -> dict:
+    p_met = float(np.mean(draws <= budget.max_value))
+    status = three_way(p_met, 1.0 - p_met, budget.prob_met_required, budget.prob_exceeded_blocks)
+    low, high = np.quantile(draws, [0.025, 0.975])
+    relation = "the incumbent's" if stat.compare == "ratio" else "vs the incumbent"
+    figures = (
+        f"{stat.label} of {candidate} is {_fmt(observed, stat.compare)} {relation} "
+        f"(95% bootstrap interval {_fmt(low, stat.compare)} to {_fmt(high, stat.compare)}; "
+        f"budget {_fmt(budget.max_value, stat.compare)}"
+    )
+    met = f"P(within budget)={fmt_prob(p_met)}"
+    over = f"P(over budget)={fmt_prob(1 - p_met)}"
+    if status == PASS:
+        verdict = f"{met} >= {fmt_prob(budget.prob_met_required)}"
+    elif status == FAIL:
+        verdict = f"{over} >= {fmt_prob(budget.prob_exceeded_blocks)}"
+    else:
+        verdict = (
+            f"not settled: {met} < {fmt_prob(budget.prob_met_required)} and {over} < "
+            f"{fmt_prob(budget.prob_exceeded_blocks)}"
+        )
+    return gate_row(
+        candidate,
+        stat.gate_id,
+        ALL_REGIONS,
+        None,
+        observed,
+        budget.max_value,
+        status,
+        f"{figures}; {verdict})",
+    )

@@ -1,0 +1,273 @@
+"""Per-task-type regressions: how many task types are credibly worse for the candidate.
+
+Method (per metric; one gate row per candidate x metric):
+
+1. **Judge calibration per model.** The judge's error rates differ by the model under test
+   (DESIGN), so sensitivity and specificity are estimated for each model x metric from that
+   model's human-labelled traces, pooled over task types (labels are too few per task type):
+   Se ~ Beta(1 + #judge+ & human+, 1 + #judge- & human+),
+   Sp ~ Beta(1 + #judge- & human-, 1 + #judge+ & human-).
+   ``n_draws`` seeded draws of (Se, Sp) per model; draws with Se + Sp <= 1 (a judge no better
+   than chance) are dropped. With no human labels Se and Sp stay uniform and every corrected rate
+   is nearly uninformative, so the task types end up "possibly worse" — never silently fine.
+2. **Corrected difference per task type, given a calibration draw.** With T judged traces of
+   which J judged positive, the judge rate is q = (J + 1) / (T + 2) with variance
+   q(1 - q) / (T + 3) (its Beta(1 + J, 1 + T - J) posterior), and the Rogan-Gladen rate is
+   theta = (q + Sp - 1) / (Se + Sp - 1) with variance var(q) / (Se + Sp - 1)^2. The difference
+   d_t = s * (theta_candidate - theta_incumbent) (s = +1 when higher is better, -1 when lower is
+   better, so d > 0 is better for the candidate) has variance v_t = the sum of the two.
+3. **Partial pooling across task types.** Looking at many task types, some dip by chance. The
+   d_t are pooled with a random-effects model d_t ~ Normal(mu, tau^2) (DerSimonian-Laird
+   estimate of tau^2): each task type's posterior is shrunk towards the common mean by
+   B_t = v_t / (v_t + tau^2), mean (1 - B_t) d_t + B_t mu, variance
+   v_t (1 - B_t) + B_t^2 var(mu). A task type stays worse only if it stands out from the others
+   by more than noise, or if the whole metric is worse. One task type: no pooling.
+4. **P(worse)** = P(d_t < -margin), the normal probability averaged over the calibration draws
+   (so the judge's uncertainty is carried through).
+5. **Counting.** A task type is *credibly worse* when P(worse) >= p_block (the metric's
+   ``prob_regional_regression_blocks``) and *possibly worse* when P(worse) > 1 - p_block — the
+   thresholds the regional gate uses. With N = max_worse_task_types: fail when more than N task
+   types are credibly worse; pass when at most N are even possibly worse; else inconclusive.
+   observed_value is the number credibly worse.
+
+Only task types judged for both models are compared. The margin is the metric's configured
+margin, else the one in fct_model_comparisons. Assumes the judge's error rates for a model do not
+vary by task type, and ignores the region mix within a task type.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from llm_migration.gates.policy import LOWER_IS_BETTER, GatePolicy
+from llm_migration.gates.results import (
+    ALL_REGIONS,
+    FAIL,
+    INCONCLUSIVE,
+    PASS,
+    fmt_pp,
+    fmt_prob,
+    gate_row,
+    three_way,
+)
+
+GATE_ID = "task_type_regressions"
+_MIN_VALID_SHARE = 0.1
+
+
+def _as_bool(series: pd.Series) -> pd.Series:
+    """Booleans (or 0/1) -> float 1/0, missing -> NaN."""
+    mapped = series.map(
+        lambda v: (
+            np.nan
+            if pd.isna(v)
+            else float(bool(v))
+            if isinstance(v, (bool, np.bool_, int, float))
+            else {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}.get(str(v).lower(), np.nan)
+        )
+    )
+    return mapped.astype(float)
+
+
+def _calibrated_rates(
+    rows: pd.DataFrame, task_types: Sequence[str], n_draws: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Corrected rates and their sampling variances, (n_draws, n_task_types) each.
+
+    Also the validity mask per draw (Se + Sp > 1) and the number of human-labelled traces.
+    """
+    judge = rows["judge"].to_numpy()
+    human = rows["human"].to_numpy()
+    paired = ~np.isnan(judge) & ~np.isnan(human)
+    jp, hp = judge[paired] == 1.0, human[paired] == 1.0
+    se = rng.beta(1 + np.sum(jp & hp), 1 + np.sum(~jp & hp), size=n_draws)
+    sp = rng.beta(1 + np.sum(~jp & ~hp), 1 + np.sum(jp & ~hp), size=n_draws)
+    judged = rows[~np.isnan(judge)]
+    per_task = judged.groupby("task_type")["judge"].agg(["size", "sum"]).reindex(list(task_types))
+    total = per_task["size"].to_numpy(dtype=float)
+    positive = per_task["sum"].to_numpy(dtype=float)
+    q = (positive + 1.0) / (total + 2.0)
+    q_var = q * (1.0 - q) / (total + 3.0)
+    youden = (se + sp - 1.0)[:, None]
+    valid = youden[:, 0] > 1e-6
+    safe = np.where(youden > 1e-6, youden, 1.0)
+    theta = (q[None, :] + sp[:, None] - 1.0) / safe
+    theta_var = q_var[None, :] / safe**2
+    return theta, theta_var, valid, int(paired.sum())
+
+
+def pooled_prob_worse(diff: np.ndarray, variance: np.ndarray, margin: float) -> np.ndarray:
+    """P(d_t < -margin) per task type after random-effects pooling, averaged over draws.
+
+    Parameters
+    ----------
+    diff, variance
+        (n_draws, n_task_types): the estimated differences and their sampling variances, one
+        row per calibration draw.
+    margin
+        Non-inferiority margin.
+    """
+    n_types = diff.shape[1]
+    variance = np.maximum(variance, 1e-12)
+    if n_types == 1:
+        mean, var = diff, variance
+    else:
+        weight = 1.0 / variance
+        total = weight.sum(axis=1, keepdims=True)
+        fixed = (weight * diff).sum(axis=1, keepdims=True) / total
+        q_stat = (weight * (diff - fixed) ** 2).sum(axis=1, keepdims=True)
+        scale = total - (weight**2).sum(axis=1, keepdims=True) / total
+        tau2 = np.maximum(0.0, (q_stat - (n_types - 1)) / scale)
+        random_weight = 1.0 / (variance + tau2)
+        mu = (random_weight * diff).sum(axis=1, keepdims=True) / random_weight.sum(
+            axis=1, keepdims=True
+        )
+        mu_var = 1.0 / random_weight.sum(axis=1, keepdims=True)
+        shrink = variance / (variance + tau2)
+        mean = (1.0 - shrink) * diff + shrink * mu
+        var = variance * (1.0 - shrink) + shrink**2 * mu_var
+    return special.ndtr((-margin - mean) / np.sqrt(var)).mean(axis=0)
+
+
+def task_type_gates(
+    task_quality: pd.DataFrame,
+    candidates: Sequence[str],
+    incumbent: str | None,
+    metrics: Sequence[str],
+    policy: GatePolicy,
+    margins: Mapping[str, float],
+    *,
+    n_draws: int = 2000,
+    random_seed: int = 20261122,
+) -> list[dict]:
+    """One ``task_type_regressions`` row per candidate x metric (region 'ALL').
+
+    Parameters
+    ----------
+    task_quality
+        Trace-level rows: model_id, task_type, metric, is_judge_positive, is_human_positive
+        (nullable: most traces have no human label).
+    metrics
+        Metrics to check; a metric without task-type data for a model is inconclusive.
+    margins
+        Metric -> margin from fct_model_comparisons, used when the policy sets none.
+    """
+    if policy.max_worse_task_types is None:
+        return []
+    limit = policy.max_worse_task_types
+    data = pd.DataFrame(
+        {
+            "model_id": task_quality["model_id"].astype("string"),
+            "task_type": task_quality["task_type"].astype("string"),
+            "metric": task_quality["metric"].astype("string"),
+            "judge": _as_bool(task_quality["is_judge_positive"]),
+            "human": _as_bool(task_quality["is_human_positive"]),
+        }
+    )
+    data = data[data["task_type"].notna()]
+    rows = []
+    for candidate in candidates:
+        for metric in metrics:
+            rule = policy.for_metric(metric)
+            margin = rule.margin if rule.margin is not None else margins.get(metric)
+
+            def inconclusive(why: str, candidate=candidate, metric=metric) -> dict:
+                return gate_row(
+                    candidate,
+                    GATE_ID,
+                    ALL_REGIONS,
+                    metric,
+                    None,
+                    limit,
+                    INCONCLUSIVE,
+                    f"task types on {metric} cannot be compared: {why}",
+                )
+
+            if incumbent is None:
+                rows.append(inconclusive("no single incumbent"))
+                continue
+            if margin is None or pd.isna(margin):
+                rows.append(inconclusive("no non-inferiority margin is known for the metric"))
+                continue
+            on_metric = data[data["metric"] == metric]
+            cand = on_metric[(on_metric["model_id"] == candidate) & on_metric["judge"].notna()]
+            inc = on_metric[(on_metric["model_id"] == incumbent) & on_metric["judge"].notna()]
+            shared = sorted(set(cand["task_type"]) & set(inc["task_type"]))
+            if not shared:
+                rows.append(inconclusive("no task type was judged for both models"))
+                continue
+            seed = [int(random_seed), zlib.crc32(f"{candidate}|{incumbent}|{metric}".encode())]
+            rng = np.random.default_rng(seed)
+            cand_rows = on_metric[on_metric["model_id"] == candidate]
+            inc_rows = on_metric[on_metric["model_id"] == incumbent]
+            theta_c, var_c, valid_c, labels_c = _calibrated_rates(cand_rows, shared, n_draws, rng)
+            theta_i, var_i, valid_i, labels_i = _calibrated_rates(inc_rows, shared, n_draws, rng)
+            sign = -1.0 if rule.direction == LOWER_IS_BETTER else 1.0
+            valid = valid_c & valid_i
+            if valid.mean() < _MIN_VALID_SHARE:
+                p_worse = np.full(len(shared), np.nan)
+            else:
+                p_worse = pooled_prob_worse(
+                    sign * (theta_c[valid] - theta_i[valid]),
+                    var_c[valid] + var_i[valid],
+                    float(margin),
+                )
+            rows.append(
+                _count_row(
+                    candidate,
+                    metric,
+                    shared,
+                    p_worse,
+                    margin,
+                    rule.prob_regional_regression_blocks,
+                    limit,
+                    labels_c,
+                    labels_i,
+                )
+            )
+    return rows
+
+
+def _count_row(
+    candidate, metric, task_types, p_worse, margin, p_block, limit, labels_c, labels_i
+) -> dict:
+    unknown = np.isnan(p_worse)
+    credible = [t for t, p in zip(task_types, p_worse, strict=True) if p >= p_block]
+    possible = [
+        t for t, p, u in zip(task_types, p_worse, unknown, strict=True) if u or p > 1 - p_block
+    ]
+    n_credible, n_possible = len(credible), len(possible)
+    # three_way on counts: "bad" when the credible count exceeds the limit, "ok" when even the
+    # possible count stays within it.
+    status = three_way(float(n_possible <= limit), float(n_credible > limit), 1.0, 1.0)
+    by_type = dict(zip(task_types, p_worse, strict=True))
+
+    def listed(names: list[str]) -> str:
+        shown = ", ".join(f"{t} P={fmt_prob(by_type[t])}" for t in names[:5])
+        return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+    worse = f"worse by >{fmt_pp(margin)}"
+    if status == FAIL:
+        reason = (
+            f"{candidate} is credibly {worse} on {metric} in {n_credible} task type(s) "
+            f"(max allowed {limit}): {listed(credible)}"
+        )
+    elif status == PASS:
+        highest = np.nanmax(p_worse) if not unknown.all() else float("nan")
+        reason = (
+            f"{n_possible} of {len(task_types)} task types could be {worse} on {metric} "
+            f"(max allowed {limit}; highest P(worse)={fmt_prob(highest)})"
+        )
+    else:
+        reason = (
+            f"{n_possible} task type(s) could be {worse} on {metric}, {n_credible} credibly "
+            f"(max allowed {limit}): {listed(possible)}"
+        )
+    if min(labels_c, labels_i) == 0:
+        reason += "; a model has no human labels on this metric, so its judge is uncalibrated"
+    return gate_row(candidate, GATE_ID, ALL_REGIONS, metric, n_credible, limit, status, reason)
