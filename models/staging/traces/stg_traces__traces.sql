@@ -17,10 +17,10 @@ renamed as (
         {{ llm_migration.parse_timestamp("nullif(trim(created_at), '')") }} as created_at,
         nullif(trim(item_id), '') as item_id,
         coalesce(nullif({{ llm_migration.normalise_token('task_type') }}, ''), 'unspecified') as task_type,
-        {{ dbt.safe_cast("nullif(trim(latency_ms), '')", llm_migration.type_double()) }} as latency_ms,
-        {{ dbt.safe_cast("nullif(trim(input_tokens), '')", llm_migration.type_double()) }} as input_tokens,
-        {{ dbt.safe_cast("nullif(trim(output_tokens), '')", llm_migration.type_double()) }} as output_tokens,
-        {{ dbt.safe_cast("nullif(trim(cost_usd), '')", llm_migration.type_double()) }} as cost_usd,
+        {{ llm_migration.safe_cast("nullif(trim(latency_ms), '')", llm_migration.type_double()) }} as latency_ms,
+        {{ llm_migration.safe_cast("nullif(trim(input_tokens), '')", llm_migration.type_double()) }} as input_tokens,
+        {{ llm_migration.safe_cast("nullif(trim(output_tokens), '')", llm_migration.type_double()) }} as output_tokens,
+        {{ llm_migration.safe_cast("nullif(trim(cost_usd), '')", llm_migration.type_double()) }} as cost_usd,
         nullif({{ llm_migration.normalise_token('status') }}, '') as status,
         coalesce(
             {{ llm_migration.normalise_token('status') }} not in ('ok', 'success', 'succeeded', 'completed', 'complete', '200', ''),
@@ -36,21 +36,21 @@ renamed as (
             when {{ llm_migration.parse_timestamp("nullif(trim(created_at), '')") }} is null
                 then {{ dbt.concat(["'created_at is not a timestamp: '", "substr(created_at, 1, 80)"]) }}
             when nullif(trim(latency_ms), '') is not null
-                and {{ dbt.safe_cast("nullif(trim(latency_ms), '')", llm_migration.type_double()) }} is null
+                and {{ llm_migration.safe_cast("nullif(trim(latency_ms), '')", llm_migration.type_double()) }} is null
                 then {{ dbt.concat(["'latency_ms is not a number: '", "substr(latency_ms, 1, 80)"]) }}
             when nullif(trim(input_tokens), '') is not null
-                and {{ dbt.safe_cast("nullif(trim(input_tokens), '')", llm_migration.type_double()) }} is null
+                and {{ llm_migration.safe_cast("nullif(trim(input_tokens), '')", llm_migration.type_double()) }} is null
                 then {{ dbt.concat(["'input_tokens is not a number: '", "substr(input_tokens, 1, 80)"]) }}
             when nullif(trim(output_tokens), '') is not null
-                and {{ dbt.safe_cast("nullif(trim(output_tokens), '')", llm_migration.type_double()) }} is null
+                and {{ llm_migration.safe_cast("nullif(trim(output_tokens), '')", llm_migration.type_double()) }} is null
                 then {{ dbt.concat(["'output_tokens is not a number: '", "substr(output_tokens, 1, 80)"]) }}
             when nullif(trim(cost_usd), '') is not null
-                and {{ dbt.safe_cast("nullif(trim(cost_usd), '')", llm_migration.type_double()) }} is null
+                and {{ llm_migration.safe_cast("nullif(trim(cost_usd), '')", llm_migration.type_double()) }} is null
                 then {{ dbt.concat(["'cost_usd is not a number: '", "substr(cost_usd, 1, 80)"]) }}
-            when {{ dbt.safe_cast("nullif(trim(latency_ms), '')", llm_migration.type_double()) }} < 0
-                or {{ dbt.safe_cast("nullif(trim(input_tokens), '')", llm_migration.type_double()) }} < 0
-                or {{ dbt.safe_cast("nullif(trim(output_tokens), '')", llm_migration.type_double()) }} < 0
-                or {{ dbt.safe_cast("nullif(trim(cost_usd), '')", llm_migration.type_double()) }} < 0
+            when {{ llm_migration.safe_cast("nullif(trim(latency_ms), '')", llm_migration.type_double()) }} < 0
+                or {{ llm_migration.safe_cast("nullif(trim(input_tokens), '')", llm_migration.type_double()) }} < 0
+                or {{ llm_migration.safe_cast("nullif(trim(output_tokens), '')", llm_migration.type_double()) }} < 0
+                or {{ llm_migration.safe_cast("nullif(trim(cost_usd), '')", llm_migration.type_double()) }} < 0
                 then 'negative latency_ms, tokens or cost_usd'
         end as row_issue
 
