@@ -38,6 +38,7 @@ judged_or_labelled as (
         coalesce(judgements.metric, consensus.metric) as metric,
         judgements.judge_id,
         judgements.is_judge_positive,
+        judgements.scored_at,
         consensus.is_human_positive,
         coalesce(consensus.n_annotators, 0) as n_annotators,
         coalesce(consensus.is_tied, false) as is_tied_label
@@ -59,6 +60,7 @@ select
     traces.item_id,
     traces.created_at,
     judged_or_labelled.is_judge_positive,
+    judged_or_labelled.scored_at,
     judged_or_labelled.is_human_positive,
     judged_or_labelled.is_human_positive is not null as has_human_label,
     judged_or_labelled.n_annotators,
