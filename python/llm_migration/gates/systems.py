@@ -15,8 +15,8 @@ Method: a seeded, region-stratified nonparametric bootstrap.
   of that statistic only; failed calls keep their latency and cost.
 * **Bootstrap.** Within each model x region the n traces are resampled with replacement, which
   for a sample grouped into distinct values v_k with counts c_k is exactly
-  Multinomial(n, c_k / n) on the counts — so the cost per draw depends on the number of distinct
-  values, not on n. Above ``max_support`` distinct values (continuous latency at volume) the
+  Multinomial(n, c_k / n) on the counts — so at volume the cost per draw depends on the number
+  of distinct values, not on n (small samples draw the n indices directly, which is cheaper). Above ``max_support`` distinct values (continuous latency at volume) the
   values are first grouped into ``max_support`` equal-count bins represented by their mean, which
   moves a quantile by at most 1/max_support in probability. Candidate and incumbent are
   resampled independently (traces are not paired here); each (model, statistic) gets its own
@@ -164,9 +164,33 @@ def _bootstrap(sample: _Sample, kind: str, n_resamples: int, seed: Sequence[int]
     rng = np.random.default_rng(list(seed))
     draws = np.empty((n_resamples, *sample.counts.shape), dtype=np.int64)
     for r, region_counts in enumerate(sample.counts):
-        n = int(region_counts.sum())
-        draws[:, r, :] = rng.multinomial(n, region_counts / n, size=n_resamples)
+        draws[:, r, :] = _resample_counts(rng, region_counts, n_resamples)
     return _statistic(sample, draws, kind)
+
+
+_DIRECT_CELLS = 4_000_000  # resampled indices held in memory at once
+
+
+def _resample_counts(rng: np.random.Generator, counts: np.ndarray, n_resamples: int) -> np.ndarray:
+    """Counts per support value in each of ``n_resamples`` resamples of the n observations.
+
+    Both branches are the same bootstrap (n draws with replacement). Drawing indices costs
+    ~n per resample, the multinomial ~K per resample, so the cheaper one is used.
+    """
+    n, k = int(counts.sum()), len(counts)
+    if n > 20 * k:
+        return rng.multinomial(n, counts / n, size=n_resamples)
+    codes = np.repeat(np.arange(k), counts)
+    out = np.empty((n_resamples, k), dtype=np.int64)
+    chunk = max(1, _DIRECT_CELLS // max(n, 1))
+    for start in range(0, n_resamples, chunk):
+        stop = min(start + chunk, n_resamples)
+        picked = codes[rng.integers(0, n, size=(stop - start, n))]
+        offsets = (np.arange(stop - start) * k)[:, None]
+        out[start:stop] = np.bincount(
+            (picked + offsets).ravel(), minlength=(stop - start) * k
+        ).reshape(stop - start, k)
+    return out
 
 
 def _seed(random_seed: int, *parts: str) -> list[int]:

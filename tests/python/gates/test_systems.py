@@ -1,0 +1,227 @@
+"""Systems budgets: a seeded, region-stratified bootstrap on simulated traces with known truth.
+
+Sampling error used to set tolerances: latency is lognormal with sigma 0.5 on the log scale, so
+the sample p95 of n values has log-scale standard error
+sigma * sqrt(0.95 * 0.05 / n) / phi(1.645) = 0.5 * sqrt(0.0475 / n) / 0.103; for n = 3000 per
+model that is 0.019, and 0.027 for a ratio of two independent models. Tolerances below are
+about 4 of those standard errors.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from gate_inputs import REGIONS, equal_systems, systems_traces
+
+from llm_migration.gates import GatePolicy
+from llm_migration.gates.systems import (
+    bootstrap_statistic,
+    systems_budget_gates,
+    traffic_weights,
+)
+
+POLICY = GatePolicy.from_vars({})
+FAST = {"n_resamples": 400, "random_seed": 11}  # P(met) to within ~0.025
+
+
+def _gates(traces, candidates=("cand",), incumbent="inc", policy=POLICY, **kwargs):
+    settings = {**FAST, **kwargs}
+    rows = systems_budget_gates(traces, list(candidates), incumbent, policy.budgets, **settings)
+    return {(r["candidate_model_id"], r["gate_id"]): r for r in rows}
+
+
+def _scaled_copy(traces: pd.DataFrame, source: str, target: str, **factors) -> pd.DataFrame:
+    """``target`` gets ``source``'s traces with columns multiplied: a ratio known exactly."""
+    copy = traces[traces["model_id"] == source].copy()
+    copy["model_id"] = target
+    for column, factor in factors.items():
+        copy[column] = copy[column] * factor
+    return pd.concat([traces[traces["model_id"] != target], copy], ignore_index=True)
+
+
+def test_equal_models_pass_every_budget():
+    gates = _gates(equal_systems())
+    assert {g: r["status"] for (_, g), r in gates.items()} == {
+        "p95_latency_ratio": "pass",
+        "cost_per_trace_ratio": "pass",
+        "error_rate_diff": "pass",
+    }
+    latency = gates[("cand", "p95_latency_ratio")]
+    # Independent samples with the same truth: ratio 1 within ~4 standard errors (0.027).
+    assert math.exp(-0.11) < latency["observed_value"] < math.exp(0.11)
+    assert latency["threshold"] == 1.2 and latency["region"] == "ALL" and latency["metric"] is None
+    assert "P(within budget)=1.00 >= 0.95" in latency["reason"]
+
+
+def test_twice_the_latency_fails():
+    base = {"n": 1500, "cost": 0.002, "error_rate": 0.01}
+    traces = systems_traces(
+        {
+            "inc": {r: {**base, "latency_median": 800.0} for r in REGIONS},
+            "cand": {r: {**base, "latency_median": 1600.0} for r in REGIONS},
+        }
+    )
+    latency = _gates(traces)[("cand", "p95_latency_ratio")]
+    assert latency["status"] == "fail"
+    assert math.exp(math.log(2) - 0.11) < latency["observed_value"] < math.exp(math.log(2) + 0.11)
+    assert "P(over budget)=1.00 >= 0.80" in latency["reason"]
+    assert "p95 latency of cand is 2.0" in latency["reason"]
+
+
+def test_exact_scaled_copies_give_exact_ratios():
+    traces = equal_systems()
+    doubled = _scaled_copy(traces, "inc", "cand", latency_ms=2.0, cost_usd=2.0)
+    gates = _gates(doubled)
+    assert gates[("cand", "p95_latency_ratio")]["observed_value"] == pytest.approx(2.0)
+    assert gates[("cand", "cost_per_trace_ratio")]["observed_value"] == pytest.approx(2.0)
+    assert gates[("cand", "cost_per_trace_ratio")]["status"] == "fail"
+    assert gates[("cand", "error_rate_diff")]["observed_value"] == pytest.approx(0.0)
+
+
+def test_a_ratio_sitting_on_the_budget_is_inconclusive():
+    # The candidate's latencies are exactly 1.2x the incumbent's: the point estimate equals the
+    # budget and independent resampling puts about half of the draws on each side.
+    traces = _scaled_copy(equal_systems(), "inc", "cand", latency_ms=1.2)
+    latency = _gates(traces)[("cand", "p95_latency_ratio")]
+    assert latency["observed_value"] == pytest.approx(1.2)
+    assert latency["status"] == "inconclusive"
+    assert "not settled" in latency["reason"]
+
+
+def test_error_rate_difference_beyond_budget_fails_and_small_difference_passes():
+    base = {"n": 2000, "latency_median": 800.0, "cost": 0.002}
+    traces = systems_traces(
+        {
+            "inc": {r: {**base, "error_rate": 0.01} for r in REGIONS},
+            "worse": {r: {**base, "error_rate": 0.05} for r in REGIONS},
+            "same": {r: {**base, "error_rate": 0.01} for r in REGIONS},
+        }
+    )
+    gates = _gates(traces, candidates=("worse", "same"))
+    worse = gates[("worse", "error_rate_diff")]
+    # True difference 4pp; standard error sqrt(.05*.95/4000 + .01*.99/4000) = 0.0038.
+    assert worse["status"] == "fail"
+    assert worse["observed_value"] == pytest.approx(0.04, abs=4 * 0.0038)
+    assert "error rate of worse is +" in worse["reason"]
+    assert gates[("same", "error_rate_diff")]["status"] == "pass"
+
+
+def test_bootstrap_spread_matches_sampling_error():
+    rng = np.random.default_rng(3)
+    n = 4000
+    traces = pd.DataFrame(
+        {
+            "model_id": "m",
+            "region": "r",
+            "latency_ms": np.exp(rng.normal(6.0, 0.5, n)),
+            "cost_usd": rng.exponential(0.002, n),
+            "is_error": rng.random(n) < 0.05,
+        }
+    )
+    weights = {"r": 1.0}
+    kwargs = {"n_resamples": 2000, "random_seed": 5}
+    error = bootstrap_statistic(traces, "m", "error_rate_diff", weights, **kwargs)
+    cost = bootstrap_statistic(traces, "m", "cost_per_trace_ratio", weights, **kwargs)
+    latency = bootstrap_statistic(traces, "m", "p95_latency_ratio", weights, **kwargs)
+    # With 2000 draws a bootstrap sd has relative standard error 1/sqrt(2 * 2000) = 1.6%.
+    p = traces["is_error"].mean()
+    assert error.point == pytest.approx(p)
+    assert error.draws.std() == pytest.approx(math.sqrt(p * (1 - p) / n), rel=0.07)
+    assert cost.point == pytest.approx(traces["cost_usd"].mean())
+    assert cost.draws.std() == pytest.approx(traces["cost_usd"].std() / math.sqrt(n), rel=0.07)
+    # The quantile's bootstrap sd is noisier; compare with the asymptotic value loosely.
+    asymptotic = 0.5 * math.sqrt(0.95 * 0.05 / n) / 0.10314
+    assert np.log(latency.draws).std() == pytest.approx(asymptotic, rel=0.25)
+
+
+def test_p95_is_the_inverse_cdf_quantile_and_binning_moves_it_little():
+    rng = np.random.default_rng(4)
+    values = np.round(np.exp(rng.normal(6.0, 0.5, 3000)))
+    traces = pd.DataFrame(
+        {"model_id": "m", "region": "r", "latency_ms": values, "cost_usd": 0.0, "is_error": False}
+    )
+    exact = bootstrap_statistic(
+        traces, "m", "p95_latency_ratio", {"r": 1.0}, n_resamples=10, max_support=10_000
+    )
+    assert exact.point == np.quantile(values, 0.95, method="inverted_cdf")
+    binned = bootstrap_statistic(
+        traces, "m", "p95_latency_ratio", {"r": 1.0}, n_resamples=10, max_support=200
+    )
+    # 200 equal-count bins: the estimate stays within the 94.5% - 95.5% sample quantiles.
+    low, high = np.quantile(values, [0.945, 0.955])
+    assert low <= binned.point <= high
+
+
+def test_regions_are_weighted_by_production_traffic_not_by_the_evaluation_mix():
+    # Same latency per region for both models, but the candidate was evaluated mostly in the
+    # slow region. Unweighted, its p95 would look far worse.
+    fast = {"latency_median": 500.0, "cost": 0.002, "error_rate": 0.01}
+    slow = {"latency_median": 1500.0, "cost": 0.002, "error_rate": 0.01}
+    traces = systems_traces(
+        {
+            "inc": {"us-east": {**fast, "n": 2000}, "eu-west": {**slow, "n": 2000}},
+            "cand": {"us-east": {**fast, "n": 400}, "eu-west": {**slow, "n": 3600}},
+        }
+    )
+    naive = traces[traces.model_id == "cand"].latency_ms.quantile(0.95) / traces[
+        traces.model_id == "inc"
+    ].latency_ms.quantile(0.95)
+    assert naive > 1.2
+    latency = _gates(traces)[("cand", "p95_latency_ratio")]
+    assert latency["status"] == "pass"
+    assert latency["observed_value"] == pytest.approx(1.0, abs=0.12)
+    assert traffic_weights(traces, "inc") == {"eu-west": 0.5, "us-east": 0.5}
+
+
+def test_a_configured_traffic_mix_overrides_the_incumbent_share():
+    traces = equal_systems()
+    assert traffic_weights(traces, "inc", {"us-east": 3, "eu-west": 1}) == {
+        "eu-west": 0.25,
+        "us-east": 0.75,
+    }
+    latency = _gates(traces, traffic_mix={"us-east": 3, "eu-west": 1})[
+        ("cand", "p95_latency_ratio")
+    ]
+    assert latency["status"] == "pass"
+
+
+def test_missing_data_is_inconclusive_and_names_what_is_missing():
+    traces = equal_systems()
+    traces.loc[(traces.model_id == "cand") & (traces.region == "eu-west"), "latency_ms"] = None
+    traces.loc[traces.model_id == "inc", "cost_usd"] = 0.0
+    gates = _gates(traces)
+    latency = gates[("cand", "p95_latency_ratio")]
+    assert latency["status"] == "inconclusive"
+    assert "cand has no latency_ms in eu-west" in latency["reason"]
+    cost = gates[("cand", "cost_per_trace_ratio")]
+    assert cost["status"] == "inconclusive"
+    assert "ratio is undefined" in cost["reason"]
+    assert gates[("cand", "error_rate_diff")]["status"] == "pass"
+
+
+def test_no_incumbent_or_no_traces_is_inconclusive():
+    assert {r["status"] for r in _gates(equal_systems(), incumbent=None).values()} == {
+        "inconclusive"
+    }
+    empty = equal_systems().iloc[0:0]
+    gates = _gates(empty)
+    assert {r["status"] for r in gates.values()} == {"inconclusive"}
+    assert "no traces of the incumbent inc" in gates[("cand", "cost_per_trace_ratio")]["reason"]
+
+
+def test_disabled_budgets_produce_no_rows():
+    policy = GatePolicy.from_vars({"max_cost_per_trace_ratio": None, "max_error_rate_diff": None})
+    assert set(_gates(equal_systems(), policy=policy)) == {("cand", "p95_latency_ratio")}
+
+
+def test_results_are_seeded_and_do_not_depend_on_candidate_order():
+    traces = _scaled_copy(equal_systems(), "inc", "other", latency_ms=1.1)
+    traces = pd.concat([traces, equal_systems().query("model_id == 'cand'")], ignore_index=True)
+    first = _gates(traces, candidates=("cand", "other"))
+    second = _gates(traces, candidates=("other", "cand"))
+    assert first == second
+    reseeded = _gates(traces, candidates=("cand", "other"), random_seed=12)
+    assert reseeded[("cand", "p95_latency_ratio")]["observed_value"] == pytest.approx(
+        first[("cand", "p95_latency_ratio")]["observed_value"]
+    )
