@@ -13,15 +13,16 @@ Method: a seeded, region-stratified nonparametric bootstrap.
   mean of ``cost_usd``; ratio candidate / incumbent. Error rate: the weighted mean of
   ``is_error``; difference candidate - incumbent (absolute). Rows with a NULL value are left out
   of that statistic only; failed calls keep their latency and cost.
-* **Bootstrap.** Within each model x region the n traces are resampled with replacement, which
-  for a sample grouped into distinct values v_k with counts c_k is exactly
-  Multinomial(n, c_k / n) on the counts — so at volume the cost per draw depends on the number
-  of distinct values, not on n (small samples draw the n indices directly, which is cheaper). Above ``max_support`` distinct values (continuous latency at volume) the
-  values are first grouped into ``max_support`` equal-count bins represented by their mean, which
-  moves a quantile by at most 1/max_support in probability. Candidate and incumbent are
-  resampled independently (traces are not paired here); each (model, statistic) gets its own
-  seed derived from ``random_seed`` and the model and gate ids, so results do not depend on the
-  order of candidates.
+* **Bootstrap.** Within each model x region the n traces are resampled with replacement. For a
+  sample grouped into distinct values v_k with counts c_k that is exactly Multinomial(n, c_k / n)
+  on the counts, so at volume the cost per draw depends on the number of distinct values, not
+  on n (small samples draw the n indices directly, which is cheaper there). Above
+  ``max_support`` distinct values (continuous latency at volume) the values are first grouped
+  into ``max_support`` equal-count bins represented by their mean, which moves a quantile by at
+  most 1/max_support in probability. Candidate and incumbent are resampled independently
+  (traces are not paired here); each (model, statistic) gets its own seed derived from
+  ``random_seed`` and the model and gate ids, so results do not depend on the order of
+  candidates.
 * **Decision.** observed_value is the point estimate on the data; P(budget met) is the share of
   bootstrap draws with statistic <= budget. Pass when P(met) >= prob_met_required, fail when
   P(exceeded) = 1 - P(met) >= prob_exceeded_blocks, else inconclusive (``three_way``).

@@ -140,16 +140,17 @@ def _verdict(candidate: str, roles, mine: pd.DataFrame, required: Sequence[str])
     elif n_inconclusive:
         verdict = NEEDS_MORE_LABELS
         if roles.incumbent is None:
-            lead = f"{roles.problem}, so nothing can be compared"
+            lead, rest = f"{roles.problem}, so nothing can be compared", n_inconclusive - 1
         elif mine.empty:
-            lead = "no gate results for this candidate (missing inputs?)"
+            lead, rest = "no gate results for this candidate (missing inputs?)", 0
         elif missing:
             lead = f"required gate(s) without a result: {', '.join(missing)}"
+            rest = len(open_) + len(unknown_status)
         elif len(unknown_status):
             lead = f"gate(s) with an unknown status: {', '.join(unknown_status['gate_id'])}"
+            rest = len(open_)
         else:
-            lead = str(_ordered(open_).iloc[0]["reason"])
-        rest = n_inconclusive - 1
+            lead, rest = str(_ordered(open_).iloc[0]["reason"]), len(open_) - 1
         summary = f"not settled: {lead}" + (
             f"; {rest} more open gate result(s)" if rest > 0 else ""
         )

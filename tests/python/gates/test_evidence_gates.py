@@ -1,0 +1,83 @@
+import pandas as pd
+import pytest
+from gate_inputs import diagnostics, good_comparisons, good_posteriors, posterior
+
+from llm_migration.gates.evidence import human_label_coverage_gates, sampler_convergence_gates
+
+
+def _sampler(diag, comparisons=None):
+    comparisons = good_comparisons() if comparisons is None else comparisons
+    (row,) = sampler_convergence_gates(comparisons, diag, ["cand"])
+    return row
+
+
+def test_trusted_fit_passes():
+    row = _sampler(diagnostics(trusted=True))
+    assert row["status"] == "pass"
+    assert row["observed_value"] == pytest.approx(1.004)
+    assert row["metric"] is None and row["region"] == "ALL"
+    assert "max r_hat 1.004" in row["reason"]
+
+
+def test_untrusted_fit_is_inconclusive_never_pass():
+    row = _sampler(diagnostics(trusted=False, reason="r_hat 1.21 > 1.01"))
+    assert row["status"] == "inconclusive"
+    assert "not trusted (run run-1: r_hat 1.21 > 1.01" in row["reason"]
+
+
+@pytest.mark.parametrize("flag", [None, "maybe"])
+def test_missing_trust_flag_is_inconclusive(flag):
+    diag = diagnostics().assign(is_trusted=flag)
+    row = _sampler(diag)
+    assert row["status"] == "inconclusive"
+
+
+def test_trust_flag_given_as_text_is_read():
+    assert _sampler(diagnostics().assign(is_trusted="true"))["status"] == "pass"
+    assert _sampler(diagnostics().assign(is_trusted="false"))["status"] == "inconclusive"
+
+
+def test_no_diagnostics_for_the_run_is_inconclusive():
+    row = _sampler(diagnostics(run_id="another-run"))
+    assert row["status"] == "inconclusive"
+    assert "no sampler diagnostics for run(s) run-1" in row["reason"]
+    assert _sampler(diagnostics().iloc[0:0])["status"] == "inconclusive"
+
+
+def test_every_run_behind_the_comparisons_must_be_trusted():
+    comparisons = good_comparisons()
+    comparisons.loc[1, "run_id"] = "run-2"
+    both = pd.concat([diagnostics(), diagnostics(trusted=False, run_id="run-2")])
+    assert _sampler(both, comparisons)["status"] == "inconclusive"
+
+
+def test_no_comparisons_means_no_fit_to_trust():
+    row = _sampler(diagnostics(), good_comparisons().iloc[0:0])
+    assert row["status"] == "inconclusive"
+
+
+def _coverage(posteriors, minimum=100, incumbent="inc"):
+    (row,) = human_label_coverage_gates(posteriors, ["cand"], incumbent, ["correctness"], minimum)
+    return row
+
+
+def test_coverage_counts_regional_labels_not_the_all_row():
+    # Two regions x 80 labels = 160 per model; the 'ALL' row (160) is not added again.
+    row = _coverage(good_posteriors())
+    assert row["status"] == "pass"
+    assert row["observed_value"] == 160 and row["threshold"] == 100
+    assert _coverage(good_posteriors(), minimum=161)["status"] == "inconclusive"
+
+
+def test_coverage_is_inconclusive_when_either_model_is_short():
+    rows = [posterior("cand", r, n_human=80) for r in ("us-east", "eu-west")]
+    rows += [posterior("inc", r, n_human=30, role="incumbent") for r in ("us-east", "eu-west")]
+    row = _coverage(pd.DataFrame(rows))
+    assert row["status"] == "inconclusive"
+    assert row["observed_value"] == 60
+    assert "inc has 60" in row["reason"] and "cand has" not in row["reason"]
+
+
+def test_coverage_without_rows_or_incumbent_is_inconclusive():
+    assert _coverage(good_posteriors().iloc[0:0])["status"] == "inconclusive"
+    assert _coverage(good_posteriors(), incumbent=None)["status"] == "inconclusive"

@@ -1,0 +1,199 @@
+import numpy as np
+import pandas as pd
+import pytest
+from gate_inputs import good_task_quality, task_rows
+
+from llm_migration.gates import GatePolicy
+from llm_migration.gates.task_types import pooled_prob_worse, task_type_gates
+
+POLICY = GatePolicy.from_vars({})
+MARGINS = {"correctness": 0.02, "refusal": 0.02}
+TYPES = ("qa", "code", "summarize")
+
+
+def _gate(frames, metric="correctness", policy=POLICY, margins=MARGINS, incumbent="inc"):
+    task_quality = pd.concat(frames, ignore_index=True) if isinstance(frames, list) else frames
+    rows = task_type_gates(
+        task_quality,
+        ["cand"],
+        incumbent,
+        [metric],
+        policy,
+        margins,
+        n_draws=1000,
+        random_seed=3,
+    )
+    return rows[0] if rows else None
+
+
+def _one_type_worse(worse_rate=0.70, *, metric="correctness", judge_sp=1.0, n=1500, labels=300):
+    """qa is 10+pp worse for the candidate; the other task types are identical."""
+    frames = []
+    for i, task in enumerate(TYPES):
+        frames.append(
+            task_rows(
+                "inc",
+                task,
+                metric,
+                n=n,
+                rate=0.85 if task == "qa" else 0.8,
+                n_labeled=labels,
+                seed=10 + i,
+            )
+        )
+        frames.append(
+            task_rows(
+                "cand",
+                task,
+                metric,
+                n=n,
+                rate=worse_rate if task == "qa" else 0.8,
+                n_labeled=labels,
+                judge_sp=judge_sp,
+                seed=20 + i if task == "qa" else 10 + i,
+            )
+        )
+    return frames
+
+
+def test_identical_task_types_pass():
+    result = _gate(good_task_quality())
+    assert result["status"] == "pass"
+    assert result["observed_value"] == 0 and result["threshold"] == 0
+    assert result["gate_id"] == "task_type_regressions" and result["region"] == "ALL"
+    assert "0 of 3 task types could be worse by >2pp on correctness" in result["reason"]
+
+
+def test_one_credibly_worse_task_type_fails():
+    result = _gate(_one_type_worse())
+    assert result["status"] == "fail"
+    assert result["observed_value"] == 1
+    assert (
+        "credibly worse by >2pp on correctness in 1 task type(s) (max allowed 0): qa"
+        in (result["reason"])
+    )
+
+
+def test_the_judge_is_corrected_per_model():
+    # The judge is lenient with the candidate (specificity 0.3): raw judge rates make the
+    # candidate look better on every task type, including qa where it is truly 15pp worse.
+    frames = _one_type_worse(judge_sp=0.3)
+    data = pd.concat(frames)
+    judge_rates = data.groupby(["model_id", "task_type"])["is_judge_positive"].mean()
+    assert (judge_rates["cand"] > judge_rates["inc"]).all()
+    result = _gate(frames)
+    assert result["status"] == "fail"
+    assert result["observed_value"] == 1
+    assert "qa" in result["reason"] and "code" not in result["reason"]
+
+
+def test_allowing_one_worse_task_type_passes_it():
+    policy = GatePolicy.from_vars({"max_worse_task_types": 1})
+    result = _gate(_one_type_worse(), policy=policy)
+    assert result["status"] == "pass"
+    assert result["observed_value"] == 1 and result["threshold"] == 1
+
+
+def test_a_small_noisy_dip_is_inconclusive_not_a_regression():
+    frames = [
+        task_rows("inc", "qa", n=200, rate=0.8, n_labeled=100, seed=30),
+        task_rows("cand", "qa", n=200, rate=0.75, n_labeled=100, seed=40),
+        task_rows("inc", "code", n=200, rate=0.8, n_labeled=100, seed=31),
+        task_rows("cand", "code", n=200, rate=0.8, n_labeled=100, seed=31),
+    ]
+    result = _gate(frames)
+    assert result["status"] == "inconclusive"
+    assert result["observed_value"] == 0
+    assert "0 credibly" in result["reason"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chance_dips_across_many_task_types_are_not_counted(seed):
+    # Twelve task types, same true rate for both models, independent noise: without pooling the
+    # lowest of twelve noisy differences often looks like a regression (for seeds 0, 2 and 3 a
+    # per-task-type normal test, ignoring judge uncertainty, puts one at P(worse) >= 0.8).
+    frames = [
+        task_rows(
+            model,
+            f"type_{i}",
+            n=400,
+            rate=0.8,
+            n_labeled=40,
+            seed=seed * 1000 + 2 * i + (model == "cand"),
+        )
+        for model in ("cand", "inc")
+        for i in range(12)
+    ]
+    result = _gate(frames)
+    assert result["observed_value"] == 0
+    assert result["status"] != "fail"
+
+
+def test_lower_is_better_metrics_are_oriented():
+    # Candidate refuses 30% on qa vs 10% for the incumbent: worse, since refusal is lower-better.
+    frames = []
+    for i, task in enumerate(TYPES):
+        frames.append(
+            task_rows("inc", task, "refusal", n=1000, rate=0.1, n_labeled=200, seed=50 + i)
+        )
+        frames.append(
+            task_rows(
+                "cand",
+                task,
+                "refusal",
+                n=1000,
+                rate=0.3 if task == "qa" else 0.1,
+                n_labeled=200,
+                seed=60 + i if task == "qa" else 50 + i,
+            )
+        )
+    assert _gate(frames, metric="refusal")["status"] == "fail"
+    flipped = GatePolicy.from_vars({"metrics": {"refusal": {"direction": "higher_is_better"}}})
+    assert _gate(frames, metric="refusal", policy=flipped)["observed_value"] == 0
+
+
+def test_without_human_labels_the_judge_is_uncalibrated_and_nothing_passes():
+    frames = [
+        task_rows(m, t, n=1000, rate=0.8, n_labeled=0, seed=i)
+        for m in ("cand", "inc")
+        for i, t in enumerate(TYPES)
+    ]
+    result = _gate(frames)
+    assert result["status"] == "inconclusive"
+    assert "no human labels" in result["reason"]
+
+
+def test_missing_pieces_are_inconclusive():
+    good = good_task_quality()
+    assert _gate(good, incumbent=None)["status"] == "inconclusive"
+    no_margin = _gate(good, margins={})
+    assert no_margin["status"] == "inconclusive" and "margin" in no_margin["reason"]
+    configured = GatePolicy.from_vars({"metrics": {"correctness": {"margin": 0.02}}})
+    assert _gate(good, margins={}, policy=configured)["status"] == "pass"
+    disjoint = good.assign(task_type=np.where(good.model_id == "cand", "a", "b"))
+    result = _gate(disjoint)
+    assert result["status"] == "inconclusive"
+    assert "no task type was judged for both models" in result["reason"]
+    untyped = good.assign(task_type=None)
+    assert _gate(untyped)["status"] == "inconclusive"
+    assert _gate(good.iloc[0:0])["status"] == "inconclusive"
+
+
+def test_disabled_gate_gives_no_rows():
+    policy = GatePolicy.from_vars({"max_worse_task_types": None})
+    assert _gate(good_task_quality(), policy=policy) is None
+
+
+def test_pooling_shrinks_an_outlier_only_as_far_as_the_spread_allows():
+    margin = 0.02
+    variance = np.full((1, 3), 0.01**2)
+    # Identical differences: nothing to shrink, each P(worse) = Phi((-0.02 - 0)/sd_pooled).
+    same = pooled_prob_worse(np.zeros((1, 3)), variance, margin)
+    assert np.allclose(same, same[0])
+    assert same[0] < 0.05
+    # One task type far below the others (20 sd): it stays worse after pooling.
+    outlier = pooled_prob_worse(np.array([[-0.2, 0.0, 0.0]]), variance, margin)
+    assert outlier[0] > 0.99 and outlier[1] < 0.2
+    # A single task type is not pooled: plain normal probability.
+    single = pooled_prob_worse(np.array([[-0.02]]), np.array([[0.01**2]]), margin)
+    assert single[0] == pytest.approx(0.5)
