@@ -13,11 +13,21 @@ Scenarios are named after the failure they probe; see :data:`SCENARIO_NAMES` and
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+import arviz as az
 import numpy as np
 import pandas as pd
+
+from llm_migration import baselines
+from llm_migration.baselines import BaselineResult
+from llm_migration.calibration import (
+    CalibrationConfig,
+    fit_calibration_model,
+    posterior_draws_long,
+)
 
 JUDGE_ID = "sim_judge"
 
@@ -374,3 +384,281 @@ def get_scenario(name: str, **overrides) -> Scenario:
     scenario = replace(_SCENARIOS[name], **overrides) if overrides else _SCENARIOS[name]
     scenario.validate()
     return scenario
+
+
+# ---- the simulation study ---------------------------------------------------------------------
+
+BAYES = "bayes"
+METHODS: tuple[str, ...] = (BAYES, "naive", "rg_reused_incumbent", "rg_per_model", "ppi")
+METHOD_LABELS = {
+    BAYES: "Bayesian calibration (this package)",
+    "naive": "Naive judge rate (Wilson)",
+    "rg_reused_incumbent": "Rogan-Gladen, incumbent's Se/Sp reused",
+    "rg_per_model": "Rogan-Gladen, own Se/Sp per model",
+    "ppi": "PPI++ per cell",
+}
+
+
+class StudyResults(NamedTuple):
+    """Raw results of :func:`run_study`.
+
+    ``cells``: one row per scenario x seed x method x model x region x metric with estimate,
+    ci_low, ci_high and the true theta. ``differences``: one row per scenario x seed x method x
+    candidate x region x metric with the oriented difference interval, the true oriented
+    difference and both non-inferiority decisions. ``fits``: one row per Bayesian fit with its
+    sampler diagnostics and time.
+    """
+
+    cells: pd.DataFrame
+    differences: pd.DataFrame
+    fits: pd.DataFrame
+
+
+def hdi_bounds(draws: np.ndarray, prob: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Highest-density interval of each row of ``draws`` (rows = quantities, columns = draws)."""
+    x = np.sort(np.asarray(draws, dtype=float), axis=1)
+    n = x.shape[1]
+    k = int(np.floor(prob * n))
+    widths = x[:, k:] - x[:, : n - k]
+    start = np.argmin(widths, axis=1)
+    rows = np.arange(x.shape[0])
+    return x[rows, start], x[rows, start + k]
+
+
+def bayesian_estimates(
+    counts: pd.DataFrame,
+    models: pd.DataFrame,
+    config: CalibrationConfig | None = None,
+    level: float = 0.95,
+    run_id: str = "simulation",
+) -> tuple[BaselineResult, dict]:
+    """Fit the calibration model and summarise it like a baseline.
+
+    Returns
+    -------
+    (BaselineResult, dict)
+        Cells with the posterior mean and the ``level`` HDI of theta (the interval
+        ``fct_quality_posteriors`` reports); candidate-minus-incumbent differences from the paired
+        posterior draws; and a dict of fit diagnostics (divergences, max R-hat and min bulk ESS
+        of theta, fit seconds).
+    """
+    fit = fit_calibration_model(counts, models, config)
+    draws = posterior_draws_long(fit, run_id)
+    theta = draws[draws["quantity"] == "theta"]
+    wide = theta.pivot_table(
+        index=["model_id", "region", "metric"], columns=["chain", "draw"], values="value"
+    )
+    low, high = hdi_bounds(wide.to_numpy(), level)
+    cells = wide.index.to_frame(index=False)
+    cells["method"] = BAYES
+    cells["estimate"] = wide.mean(axis=1).to_numpy()
+    cells["ci_low"] = low
+    cells["ci_high"] = high
+
+    incumbent = models.loc[models["model_role"] == "incumbent", "model_id"].iloc[0]
+    candidates = models.loc[models["model_role"] == "candidate", "model_id"].tolist()
+    rows = []
+    for cand in candidates:
+        for (m, region, metric), values in wide.iterrows():
+            if m != cand or (incumbent, region, metric) not in wide.index:
+                continue
+            diff = values.to_numpy() - wide.loc[(incumbent, region, metric)].to_numpy()
+            d_low, d_high = hdi_bounds(diff[None, :], level)
+            rows.append(
+                {
+                    "candidate_model_id": cand,
+                    "incumbent_model_id": incumbent,
+                    "region": region,
+                    "metric": metric,
+                    "method": BAYES,
+                    "diff_estimate": float(diff.mean()),
+                    "diff_low": float(d_low[0]),
+                    "diff_high": float(d_high[0]),
+                }
+            )
+    theta_posterior = fit.idata.posterior[["theta"]]
+    diagnostics = {
+        "n_divergences": int(fit.idata.sample_stats["diverging"].sum()),
+        "max_r_hat_theta": float(az.rhat(theta_posterior)["theta"].max()),
+        "min_ess_bulk_theta": float(az.ess(theta_posterior, method="bulk")["theta"].min()),
+        "fit_seconds": float(fit.fit_seconds),
+    }
+    return BaselineResult(BAYES, cells, pd.DataFrame(rows)), diagnostics
+
+
+def run_replicate(
+    scenario: Scenario,
+    seed: int,
+    config: CalibrationConfig | None = None,
+    n_boot: int = 2000,
+    methods: tuple[str, ...] = METHODS,
+    level: float = 0.95,
+) -> StudyResults:
+    """Simulate one data set from ``scenario`` and estimate it with every method.
+
+    The data, the bootstrap and the sampler are all seeded from ``seed``
+    (``config.random_seed`` is replaced by it).
+    """
+    data = simulate(scenario, seed)
+    results = []
+    fits = []
+    for method in methods:
+        if method == BAYES:
+            cfg = replace(config or CalibrationConfig(), random_seed=int(seed))
+            result, diagnostics = bayesian_estimates(data.counts, data.models, cfg, level)
+            fits.append({"scenario": scenario.name, "seed": seed, **diagnostics})
+        elif method == "naive":
+            result = baselines.naive_judge_rate(data.counts, data.models, level)
+        elif method == "rg_reused_incumbent":
+            result = baselines.rogan_gladen_reused_incumbent(
+                data.counts, data.models, level, n_boot=n_boot, random_seed=seed
+            )
+        elif method == "rg_per_model":
+            result = baselines.rogan_gladen_per_model(
+                data.counts, data.models, level, n_boot=n_boot, random_seed=seed
+            )
+        elif method == "ppi":
+            result = baselines.ppi_per_cell(data.counts, data.models, level)
+        else:
+            raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
+        results.append(result)
+
+    keys = ["model_id", "region", "metric"]
+    truth = data.truth[[*keys, "theta", "n_traces", "n_labeled"]]
+    cells = pd.concat(
+        [r.cells[[*keys, "method", "estimate", "ci_low", "ci_high"]] for r in results],
+        ignore_index=True,
+    ).merge(truth, on=keys, how="left", validate="many_to_one")
+    cells.insert(0, "seed", seed)
+    cells.insert(0, "scenario", scenario.name)
+    role = {scenario.incumbent: "incumbent", **{c: "candidate" for c in scenario.candidates}}
+    cells["model_role"] = cells["model_id"].map(role)
+
+    differences = pd.concat([r.differences for r in results], ignore_index=True)
+    differences = _add_decisions(differences, scenario)
+    differences.insert(0, "seed", seed)
+    differences.insert(0, "scenario", scenario.name)
+    return StudyResults(cells, differences, pd.DataFrame(fits))
+
+
+def _add_decisions(differences: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Orient differences (positive = candidate better) and add non-inferiority decisions.
+
+    A method declares the candidate non-inferior in a cell when the lower end of its oriented
+    95% difference interval is above -margin (an undefined interval declares nothing, as a gate
+    would call it inconclusive). The true decision is whether the true oriented difference is
+    above -margin.
+    """
+    d = differences.copy()
+    sign = d["metric"].map(
+        {k: 1.0 if v == "higher_is_better" else -1.0 for k, v in scenario.directions.items()}
+    )
+    margin = d["metric"].map(scenario.margins)
+    low, high = d["diff_low"], d["diff_high"]
+    d["oriented_diff"] = sign * d["diff_estimate"]
+    d["oriented_low"] = np.where(sign > 0, low, -high)
+    d["oriented_high"] = np.where(sign > 0, high, -low)
+    true_diff = [
+        scenario.theta[(c, r, k)] - scenario.theta[(scenario.incumbent, r, k)]
+        for c, r, k in zip(d["candidate_model_id"], d["region"], d["metric"], strict=True)
+    ]
+    d["true_oriented_diff"] = sign * np.asarray(true_diff)
+    d["margin"] = margin
+    d["is_declared_noninferior"] = d["oriented_low"].to_numpy() > -margin.to_numpy()
+    d["is_truly_noninferior"] = d["true_oriented_diff"] > -margin
+    return d
+
+
+def run_study(
+    scenario_names: tuple[str, ...] | list[str],
+    seeds: tuple[int, ...] | list[int],
+    config: CalibrationConfig | None = None,
+    n_boot: int = 2000,
+    methods: tuple[str, ...] = METHODS,
+    progress=None,
+) -> StudyResults:
+    """Run :func:`run_replicate` for every scenario and seed and stack the results.
+
+    ``progress``, if given, is called with (scenario name, seed, seconds) after each replicate.
+    """
+    parts: list[StudyResults] = []
+    for name in scenario_names:
+        scenario = get_scenario(name)
+        for seed in seeds:
+            start = time.perf_counter()
+            parts.append(run_replicate(scenario, seed, config, n_boot, methods))
+            if progress is not None:
+                progress(name, seed, time.perf_counter() - start)
+    return StudyResults(
+        *(
+            pd.concat([getattr(p, f) for p in parts], ignore_index=True)
+            for f in StudyResults._fields
+        )
+    )
+
+
+def coverage_table(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Coverage, width and error of the cell intervals, grouped by ``by``.
+
+    An undefined interval (NaN) counts as not covering; ``n_undefined`` says how many there were,
+    and ``coverage_defined`` is the coverage among defined intervals only. Width and absolute
+    error are means over defined cells. ``coverage_se`` is the standard error of the coverage
+    treating seeds, not cells, as independent (cells of one data set share the judge's error, so
+    their misses are correlated).
+    """
+    c = cells.copy()
+    c["is_defined"] = c["ci_low"].notna() & c["ci_high"].notna()
+    c["is_covered"] = c["is_defined"] & (c["ci_low"] <= c["theta"]) & (c["theta"] <= c["ci_high"])
+    c["width"] = (c["ci_high"] - c["ci_low"]).where(c["is_defined"])
+    c["abs_error"] = (c["estimate"] - c["theta"]).abs().where(c["is_defined"])
+
+    def per_group(g: pd.DataFrame) -> pd.Series:
+        per_seed = g.groupby("seed")["is_covered"].mean()
+        n_seeds = per_seed.size
+        se = per_seed.std(ddof=1) / np.sqrt(n_seeds) if n_seeds > 1 else np.nan
+        defined = g[g["is_defined"]]
+        return pd.Series(
+            {
+                "n_cells": len(g),
+                "n_undefined": int((~g["is_defined"]).sum()),
+                "coverage": g["is_covered"].mean(),
+                "coverage_se": se,
+                "coverage_defined": defined["is_covered"].mean() if len(defined) else np.nan,
+                "mean_width": defined["width"].mean(),
+                "mae": defined["abs_error"].mean(),
+            }
+        )
+
+    return c.groupby(by, sort=False).apply(per_group, include_groups=False).reset_index()
+
+
+def decision_table(differences: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Agreement of non-inferiority decisions with the decisions from the true rates.
+
+    ``agreement``: share of candidate x region x metric comparisons where the method's decision
+    equals the true one. ``false_ship``: share of truly inferior comparisons the method declared
+    non-inferior (the costly error). ``power``: share of truly non-inferior comparisons declared
+    non-inferior.
+    """
+    d = differences
+
+    def per_group(g: pd.DataFrame) -> pd.Series:
+        truly_inferior = ~g["is_truly_noninferior"]
+        return pd.Series(
+            {
+                "n_comparisons": len(g),
+                "agreement": (g["is_declared_noninferior"] == g["is_truly_noninferior"]).mean(),
+                "false_ship": g.loc[truly_inferior, "is_declared_noninferior"].mean(),
+                "power": g.loc[~truly_inferior, "is_declared_noninferior"].mean(),
+            }
+        )
+
+    return d.groupby(by, sort=False).apply(per_group, include_groups=False).reset_index()
+
+
+def summarise_study(results: StudyResults) -> pd.DataFrame:
+    """One row per scenario x method: coverage, width, error and decision agreement."""
+    by = ["scenario", "method"]
+    return coverage_table(results.cells, by).merge(
+        decision_table(results.differences, by), on=by, how="left"
+    )
