@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from llm_migration.gates.results import ALL_REGIONS
@@ -49,7 +50,9 @@ GATE_INPUT_COLUMNS = ("candidate_model_id", "gate_id", "region", "metric", "stat
 def check_columns(
     frames: Mapping[str, tuple[pd.DataFrame | None, Sequence[str]]],
 ) -> dict[str, pd.DataFrame]:
-    """Return each input as a DataFrame (None -> empty) or raise one ValueError.
+    """Return each input as a DataFrame (None or a bare empty frame -> empty with the columns).
+
+    Raises one ValueError listing every problem.
 
     Missing *rows* are not an error here (the gates fail closed on them); a missing *column* is
     a broken contract and stops the run.
@@ -57,7 +60,7 @@ def check_columns(
     problems = []
     out = {}
     for name, (frame, columns) in frames.items():
-        if frame is None:
+        if frame is None or (isinstance(frame, pd.DataFrame) and frame.shape == (0, 0)):
             frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
         if not isinstance(frame, pd.DataFrame):
             problems.append(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -130,3 +133,20 @@ def regions_and_metrics(
         metrics |= {str(m) for m in frame["metric"].dropna().unique()}
     regions.discard(ALL_REGIONS)
     return sorted(regions), sorted(metrics)
+
+
+_FLAG_SPELLINGS = {"true": 1.0, "t": 1.0, "1": 1.0, "false": 0.0, "f": 0.0, "0": 0.0}
+
+
+def flag_values(series: pd.Series) -> np.ndarray:
+    """A boolean-ish column as floats: 1.0 / 0.0, NaN where missing or unreadable.
+
+    Reads bool, nullable boolean, 0/1 numbers and the text spellings true/false/t/f/1/0.
+    """
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return np.where(np.isnan(values), np.nan, (values != 0).astype(float))
+    text = series.astype("string").str.strip().str.lower()
+    return text.map(_FLAG_SPELLINGS).to_numpy(dtype=float, na_value=np.nan)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from llm_migration.gates.inputs import flag_values
 from llm_migration.gates.policy import BudgetPolicy
 from llm_migration.gates.results import (
     ALL_REGIONS,
@@ -100,17 +101,7 @@ def traffic_weights(
 
 def _values(traces: pd.DataFrame, column: str) -> pd.Series:
     if column == "is_error":
-        raw = traces[column]
-        mapped = raw.map(
-            lambda v: (
-                np.nan
-                if pd.isna(v)
-                else float(v)
-                if isinstance(v, (bool, np.bool_, int, float))
-                else {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}.get(str(v).lower(), np.nan)
-            )
-        )
-        return mapped.astype(float)
+        return pd.Series(flag_values(traces[column]), index=traces.index)
     return pd.to_numeric(traces[column], errors="coerce").astype(float)
 
 

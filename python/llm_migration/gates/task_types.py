@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from llm_migration.gates.inputs import flag_values
 from llm_migration.gates.policy import LOWER_IS_BETTER, GatePolicy
 from llm_migration.gates.results import (
     ALL_REGIONS,
@@ -58,20 +59,6 @@ from llm_migration.gates.results import (
 
 GATE_ID = "task_type_regressions"
 _MIN_VALID_SHARE = 0.1
-
-
-def _as_bool(series: pd.Series) -> pd.Series:
-    """Booleans (or 0/1) -> float 1/0, missing -> NaN."""
-    mapped = series.map(
-        lambda v: (
-            np.nan
-            if pd.isna(v)
-            else float(bool(v))
-            if isinstance(v, (bool, np.bool_, int, float))
-            else {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}.get(str(v).lower(), np.nan)
-        )
-    )
-    return mapped.astype(float)
 
 
 def _calibrated_rates(
@@ -165,8 +152,8 @@ def task_type_gates(
             "model_id": task_quality["model_id"].astype("string"),
             "task_type": task_quality["task_type"].astype("string"),
             "metric": task_quality["metric"].astype("string"),
-            "judge": _as_bool(task_quality["is_judge_positive"]),
-            "human": _as_bool(task_quality["is_human_positive"]),
+            "judge": flag_values(task_quality["is_judge_positive"]),
+            "human": flag_values(task_quality["is_human_positive"]),
         }
     )
     data = data[data["task_type"].notna()]

@@ -1,0 +1,240 @@
+"""Labeling plan: cases small enough to compute by hand.
+
+Notation of the module docstring: a cell with mean p and sd s holds N = p(1-p)/s^2 effective
+labels; a comparison with gap g = diff_mean + margin is settled at sd s* = |g| / z(p).
+"""
+
+import math
+from statistics import NormalDist
+
+import pandas as pd
+import pytest
+from gate_inputs import all_good_inputs, comparison, posterior
+
+from llm_migration.gates import (
+    LABELING_PLAN_COLUMNS,
+    allocate_labels,
+    decide_verdicts,
+    evaluate_gates,
+    plan_labels,
+)
+
+Z = NormalDist().inv_cdf
+
+
+def _gate(gate_id, region="ALL", metric="correctness", status="inconclusive", candidate="cand"):
+    return {
+        "candidate_model_id": candidate,
+        "gate_id": gate_id,
+        "region": region,
+        "metric": metric,
+        "status": status,
+        "reason": "...",
+    }
+
+
+def _verdicts(verdict="needs_more_labels", candidate="cand"):
+    return pd.DataFrame(
+        [{"candidate_model_id": candidate, "incumbent_model_id": "inc", "verdict": verdict}]
+    )
+
+
+def _cells(region, cand_sd, inc_sd, mean=0.5, n_traces=100_000, cand_labels=300, inc_labels=300):
+    return [
+        posterior("cand", region, mean=mean, sd=cand_sd, n_human=cand_labels, n_traces=n_traces),
+        posterior(
+            "inc",
+            region,
+            mean=mean,
+            sd=inc_sd,
+            n_human=inc_labels,
+            n_traces=n_traces,
+            role="incumbent",
+        ),
+    ]
+
+
+def _plan(gates, comparisons, posteriors, verdicts=None, **kwargs):
+    plan = plan_labels(
+        pd.DataFrame(gates),
+        _verdicts() if verdicts is None else verdicts,
+        pd.DataFrame(comparisons),
+        pd.DataFrame(posteriors),
+        {},
+        run_id="run-3",
+        **kwargs,
+    )
+    assert tuple(plan.columns) == LABELING_PLAN_COLUMNS
+    return plan.set_index("model_id", drop=False)
+
+
+def test_symmetric_cells_split_the_labels_evenly():
+    # Both cells: p = 0.5, sd = 0.05 -> N = 0.25 / 0.0025 = 100. The difference has mean 0 and
+    # sd sqrt(2) * 0.05; margin 2pp. Non-inferiority at 0.95 needs sd s* = 0.02 / z(0.95), and
+    # by symmetry each cell must reach variance s*^2 / 2 = 0.25 / (N + a):
+    #   a = 2 * 0.25 * z(0.95)^2 / 0.02^2 - 100 = 3281.9  ->  3282 labels per cell.
+    row = comparison(mean=0.0, sd=math.sqrt(2) * 0.05)
+    assert 0.2 < row["prob_noninferior"] < 0.95  # the gate is inconclusive
+    plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.05, 0.05))
+    expected = 2 * 0.25 * Z(0.95) ** 2 / 0.02**2 - 100
+    assert expected == pytest.approx(3281.93, abs=0.01)
+    assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)
+    assert plan.loc["inc", "additional_labels_needed"] == math.ceil(expected)
+    target = 0.02 / Z(0.95) / math.sqrt(2)
+    assert plan.loc["cand", "target_posterior_sd"] == pytest.approx(target, rel=1e-9)
+    assert plan.loc["cand", "current_posterior_sd"] == 0.05
+    assert plan.loc["cand", "current_n_human_labeled"] == 300
+    assert (plan["gate_id"] == "overall_noninferiority").all()
+    assert (plan["region"] == "ALL").all() and (plan["run_id"] == "run-3").all()
+    assert "towards pass" in plan.loc["cand", "reason"]
+
+
+def test_a_precise_incumbent_gets_no_labels_and_the_candidate_takes_them_all():
+    # Incumbent sd 0.005 (N = 10,000) already below its share: all reduction from the candidate:
+    #   0.25 / (N_c + a) = s*^2 - 0.005^2,  a = 0.25 / (s*^2 - 0.005^2) - 100 = 1935.1.
+    sd = math.sqrt(0.05**2 + 0.005**2)
+    row = comparison(mean=0.0, sd=sd)
+    plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.05, 0.005))
+    target_variance = (0.02 / Z(0.95)) ** 2
+    expected = 0.25 / (target_variance - 0.005**2) - 100
+    assert expected == pytest.approx(1935.1, abs=0.1)
+    assert list(plan.index) == ["cand"]
+    assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)
+
+
+def test_allocation_minimises_the_total():
+    cells = {"cand": (0.5, 0.05), "inc": (0.9, 0.02)}  # v = 0.25 and 0.09; N = 100 and 225
+    target = 0.0008
+    best = allocate_labels(cells, target)
+    total = best["cand"] + best["inc"]
+    # Closed form: N_m + a_m = sqrt(v_m) (sqrt(.25) + sqrt(.09)) / V* = sqrt(v_m) * 1000.
+    assert best["cand"] == pytest.approx(500 - 100)
+    assert best["inc"] == pytest.approx(300 - 225)
+    achieved = 0.25 / (100 + best["cand"]) + 0.09 / (225 + best["inc"])
+    assert achieved == pytest.approx(target)
+    # Any other split reaching the same variance costs more.
+    for extra_inc in (0.0, 40.0, 150.0):
+        remaining = target - 0.09 / (225 + extra_inc)
+        if remaining > 0:
+            assert 0.25 / remaining - 100 + extra_inc > total
+    assert allocate_labels(cells, 0.0) is None
+    assert allocate_labels(cells, 1.0) == {"cand": 0.0, "inc": 0.0}
+
+
+def test_a_probable_regional_regression_is_settled_towards_fail():
+    # Region diff -4pp, margin 2pp, sd 0.05 -> P(worse) = Phi(0.4) = 0.66: inconclusive.
+    # Blocking needs P(worse) >= 0.8: s* = 0.02 / z(0.8). Cells p = 0.5, sd 0.05/sqrt(2)
+    # (N = 200 each): a = 2 * 0.25 * z(0.8)^2 / 0.02^2 - 200 = 685.4.
+    row = comparison(region="eu-west", mean=-0.04, sd=0.05)
+    cell_sd = 0.05 / math.sqrt(2)
+    plan = _plan(
+        [_gate("regional_regression", "eu-west")], [row], _cells("eu-west", cell_sd, cell_sd)
+    )
+    expected = 2 * 0.25 * Z(0.8) ** 2 / 0.02**2 - 200
+    assert expected == pytest.approx(685.4, abs=0.1)
+    assert plan["additional_labels_needed"].tolist() == [math.ceil(expected)] * 2
+    assert (plan["region"] == "eu-west").all()
+    assert "towards fail" in plan.loc["cand", "reason"]
+
+
+def test_a_region_near_zero_settles_towards_pass_at_the_block_threshold():
+    # A region passes when P(worse) <= 1 - 0.8, i.e. at s* = gap / z(0.8), not z(0.95).
+    row = comparison(region="eu-west", mean=0.0, sd=0.05)
+    cell_sd = 0.05 / math.sqrt(2)
+    plan = _plan(
+        [_gate("regional_regression", "eu-west")], [row], _cells("eu-west", cell_sd, cell_sd)
+    )
+    expected = 2 * 0.25 * Z(0.8) ** 2 / 0.02**2 - 200
+    assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)
+
+
+def test_an_effect_on_the_margin_is_listed_at_the_cap_and_flagged():
+    row = comparison(mean=-0.02, sd=0.03)
+    plan = _plan(
+        [_gate("overall_noninferiority")],
+        [row],
+        _cells("ALL", 0.02, 0.02),
+        max_additional_labels=2500,
+    )
+    assert plan["additional_labels_needed"].tolist() == [2500, 2500]
+    assert plan["target_posterior_sd"].isna().all()
+    assert "no feasible number of labels settles it" in plan.loc["cand", "reason"]
+
+
+def test_an_effect_too_close_to_the_margin_is_capped_and_flagged():
+    row = comparison(mean=-0.0195, sd=0.03)  # gap 0.05pp
+    plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.02, 0.02))
+    assert plan["additional_labels_needed"].tolist() == [5000, 5000]
+    assert "above the cap of 5000" in plan.loc["cand", "reason"]
+
+
+def test_more_labels_than_unlabelled_traces_is_flagged():
+    row = comparison(mean=0.0, sd=math.sqrt(2) * 0.05)
+    plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.05, 0.05, n_traces=1000))
+    assert (
+        "only 700 unlabelled traces in the cell: collect more traces"
+        in (plan.loc["cand", "reason"])
+    )
+
+
+def test_human_label_coverage_shortfall_by_hand():
+    # The candidate has 2 x 30 = 60 labels, the incumbent 2 x 80 = 160; the minimum is 100.
+    posteriors = [
+        posterior("cand", "ALL", mean=0.8, sd=0.02, n_human=60),
+        posterior("cand", "us-east", n_human=30),
+        posterior("cand", "eu-west", n_human=30),
+        posterior("inc", "ALL", n_human=160, role="incumbent"),
+        posterior("inc", "us-east", n_human=80, role="incumbent"),
+        posterior("inc", "eu-west", n_human=80, role="incumbent"),
+    ]
+    plan = _plan([_gate("human_label_coverage")], [], posteriors)
+    assert list(plan.index) == ["cand"]
+    assert plan.loc["cand", "additional_labels_needed"] == 40
+    assert plan.loc["cand", "current_n_human_labeled"] == 60
+    # N = 0.16 / 0.02^2 = 400 -> sd after 40 more = sqrt(0.16 / 440).
+    assert plan.loc["cand", "target_posterior_sd"] == pytest.approx(math.sqrt(0.16 / 440))
+
+
+def test_only_unsettled_candidates_and_label_gates_get_rows():
+    row = comparison(mean=0.0, sd=math.sqrt(2) * 0.05)
+    gates = [
+        _gate("overall_noninferiority"),
+        _gate("p95_latency_ratio", metric=None),
+        _gate("sampler_convergence", metric=None),
+    ]
+    settled = _plan(gates, [row], _cells("ALL", 0.05, 0.05), verdicts=_verdicts("block"))
+    assert settled.empty
+    unsettled = _plan(gates, [row], _cells("ALL", 0.05, 0.05))
+    assert set(unsettled["gate_id"]) == {"overall_noninferiority"}
+    passed = _plan(
+        [_gate("overall_noninferiority", status="pass")], [row], _cells("ALL", 0.05, 0.05)
+    )
+    assert passed.empty
+
+
+def test_missing_posteriors_give_no_rows_rather_than_made_up_numbers():
+    row = comparison(mean=0.0, sd=math.sqrt(2) * 0.05)
+    assert _plan([_gate("overall_noninferiority")], [row], []).empty
+
+
+def test_plan_from_evaluated_gates_end_to_end():
+    inputs = all_good_inputs()
+    # Halve the labels so coverage falls short, and make eu-west uncertain.
+    inputs["posteriors"]["n_human_labeled"] = 40
+    comparisons = inputs["comparisons"]
+    eu = comparisons.region == "eu-west"
+    for column, value in comparison("cand", "eu-west", mean=-0.01, sd=0.03).items():
+        comparisons.loc[eu, column] = value
+    gates = evaluate_gates(**inputs, policy={}, run_id="r", n_resamples=300)
+    verdicts = decide_verdicts(gates, inputs["models"], run_id="r")
+    assert verdicts["verdict"].tolist() == ["needs_more_labels"]
+    plan = plan_labels(gates, verdicts, inputs["comparisons"], inputs["posteriors"], {}, run_id="r")
+    assert set(zip(plan.gate_id, plan.model_id, plan.region, strict=True)) == {
+        ("regional_regression", "cand", "eu-west"),
+        ("regional_regression", "inc", "eu-west"),
+        ("human_label_coverage", "cand", "ALL"),
+        ("human_label_coverage", "inc", "ALL"),
+    }
+    assert (plan["additional_labels_needed"] > 0).all()
+    coverage = plan[plan.gate_id == "human_label_coverage"]
+    assert coverage["additional_labels_needed"].tolist() == [20, 20]
