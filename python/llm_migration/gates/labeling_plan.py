@@ -169,11 +169,18 @@ def plan_labels(
             "posteriors": (posteriors, POSTERIOR_COLUMNS),
         }
     )
-    comparisons = latest_rows(frames["comparisons"], ("candidate_model_id", "region", "metric"))
     posteriors = latest_rows(frames["posteriors"], ("model_id", "region", "metric"))
     comparison_index = {
-        (str(r["candidate_model_id"]), str(r["region"]), str(r["metric"])): r
-        for r in comparisons.to_dict("records")
+        (
+            str(r["candidate_model_id"]),
+            str(r["incumbent_model_id"]),
+            str(r["region"]),
+            str(r["metric"]),
+        ): r
+        for r in latest_rows(
+            frames["comparisons"],
+            ("candidate_model_id", "incumbent_model_id", "region", "metric"),
+        ).to_dict("records")
     }
     cell_index = {
         (str(r["model_id"]), str(r["region"]), str(r["metric"])): r
@@ -201,7 +208,7 @@ def plan_labels(
             continue
         gate_id, region, metric = str(gate["gate_id"]), str(gate["region"]), gate["metric"]
         if gate_id in ("overall_noninferiority", "regional_regression"):
-            comparison = comparison_index.get((candidate, region, str(metric)))
+            comparison = comparison_index.get((candidate, str(incumbent), region, str(metric)))
             if comparison is not None:
                 rows += planner.comparison_rows(gate_id, candidate, str(incumbent), comparison)
         elif gate_id == "human_label_coverage" and not is_missing(metric):
@@ -233,7 +240,7 @@ class _Planner:
                 f"; needs about {math.ceil(need)} labels, above the cap of {self.cap}: the "
                 "effect is too close to the margin to settle by labelling"
             )
-        if cell is not None and need is not None and labels <= self.cap:
+        if cell is not None and need is not None:
             unlabelled = _number(cell.get("n_traces")) - _number(n_labeled)
             if not math.isnan(unlabelled) and labels > unlabelled:
                 reason += (
@@ -265,8 +272,8 @@ class _Planner:
             if c is not None
         }
         if (
-            any(math.isnan(x) for x in (mean, margin, width))
-            or width <= 0
+            math.isnan(mean)
+            or math.isnan(margin)
             or len(usable) < 2
             or any(math.isnan(p) or math.isnan(s) or s <= 0 for p, s in usable.values())
         ):
@@ -275,9 +282,12 @@ class _Planner:
         p_ok = _number(comparison["prob_noninferior"])
         if math.isnan(p_ok):
             p_ok = 1.0 - _number(comparison["prob_worse_beyond_margin"])
-        sd_now = width / (2.0 * self.z_hdi)
         if 0.0 < p_ok < 1.0 and _Z(p_ok) * gap > 0:
             sd_now = gap / _Z(p_ok)
+        elif width > 0:
+            sd_now = width / (2.0 * self.z_hdi)
+        else:
+            return []
         p_pass = (
             rule.prob_noninferior_required
             if gate_id == "overall_noninferiority"

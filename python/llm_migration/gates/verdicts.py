@@ -136,7 +136,7 @@ def _verdict(candidate: str, roles, mine: pd.DataFrame, required: Sequence[str])
     if n_failed:
         verdict = BLOCK
         first = _ordered(failed).iloc[0]
-        summary = f"blocked: {first['reason']}{others(failed, 'failed gate results')}"
+        summary = f"blocked: {first['reason']}{others(failed, 'failed gate result(s)')}"
     elif n_inconclusive:
         verdict = NEEDS_MORE_LABELS
         if roles.incumbent is None:

@@ -238,3 +238,15 @@ def test_plan_from_evaluated_gates_end_to_end():
     assert (plan["additional_labels_needed"] > 0).all()
     coverage = plan[plan.gate_id == "human_label_coverage"]
     assert coverage["additional_labels_needed"].tolist() == [20, 20]
+
+
+def test_comparisons_against_another_incumbent_are_not_planned_on():
+    other = comparison(mean=0.0, sd=math.sqrt(2) * 0.05, incumbent_model_id="someone_else")
+    assert _plan([_gate("overall_noninferiority")], [other], _cells("ALL", 0.05, 0.05)).empty
+
+
+def test_without_an_hdi_the_sd_comes_from_the_gate_probability():
+    row = comparison(mean=0.0, sd=math.sqrt(2) * 0.05, diff_hdi_low=None, diff_hdi_high=None)
+    plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.05, 0.05))
+    expected = 2 * 0.25 * Z(0.95) ** 2 / 0.02**2 - 100
+    assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)

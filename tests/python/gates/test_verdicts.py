@@ -79,7 +79,7 @@ def test_any_failure_blocks_and_the_summary_names_the_strongest_regression():
     assert verdict["summary"].startswith(
         "blocked: correctness regresses in eu-west (P(worse by >2pp)=0.93 >= 0.80)"
     )
-    assert "1 more failed gate results (regional_regression)" in verdict["summary"]
+    assert "1 more failed gate result(s) (regional_regression)" in verdict["summary"]
 
 
 def test_overall_failure_is_named_before_a_budget_failure():
