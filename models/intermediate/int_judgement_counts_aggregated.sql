@@ -12,6 +12,7 @@ select
     is_human_positive,
     count(*) as n_traces
 from {{ ref('int_judgements_joined_to_labels') }}
+where not is_placeholder
 group by
     model_id,
     region,

@@ -1,9 +1,28 @@
-{#- Every judge_scores row with the reason it is rejected (null when kept). -#}
+{#-
+    Every judge_scores row with the reason it is rejected (null when kept): row-level problems, an
+    unknown or rejected trace, conflicting values for one trace, metric and judge_id (all
+    rejected), or exact duplicates (later copies rejected).
+
+    Incremental: a refresh recomputes the (trace, metric, judge_id) keys that have a new or
+    changed input row, and every key of a trace that int_traces_checked refreshed since.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='judgement_key',
+    on_schema_change='fail',
+) }}
+{{ llm_migration.assert_input_not_shrunk(ref('stg_judge_scores__judgements'), 'judge_scores') }}
+
 with
 
-judgements as (
+rows_delivered as (
 
-    select * from {{ ref('stg_judge_scores__judgements') }}
+    select
+        *,
+        {{ dbt.concat(["coalesce(trace_id, '')", "'|'", "coalesce(metric, '')", "'|'", "coalesce(judge_id, '')"]) }} as judgement_key,
+        {{ dbt.hash('raw_row') }} as row_hash
+    from {{ ref('stg_judge_scores__judgements') }}
 
 ),
 
@@ -13,33 +32,57 @@ trace_status as (
 
 ),
 
+{% if is_incremental() %}
+keys_to_refresh as (
+
+    {{ llm_migration.changed_keys('rows_delivered', 'judgement_key') }}
+    union
+    select rows_delivered.judgement_key
+    from rows_delivered
+    inner join {{ ref('int_traces_checked') }} as traces
+        on rows_delivered.trace_id = traces.trace_id
+    where traces.refreshed_at > {{ llm_migration.watermark('traces_watermark') }}
+
+),
+
+rows_in_scope as (
+
+    select * from rows_delivered
+    where judgement_key in (select judgement_key from keys_to_refresh)
+
+),
+{% else %}
+rows_in_scope as (
+
+    select * from rows_delivered
+
+),
+{% endif %}
+
 ranked as (
 
     select
-        judgements.*,
-        row_number() over (
-            partition by trace_id, metric, judge_id
-            order by source_row_number
-        ) as copy_number
-    from judgements
+        rows_in_scope.*,
+        row_number() over (partition by judgement_key order by source_row_number) as copy_number
+    from rows_in_scope
 
 ),
 
 versions as (
 
     select
-        trace_id,
-        metric,
-        judge_id,
+        judgement_key,
         count(distinct is_judge_positive) as n_verdicts
-    from judgements
+    from rows_in_scope
     where row_issue is null
-    group by trace_id, metric, judge_id
+    group by judgement_key
 
 )
 
 select
+    ranked.judgement_key,
     ranked.source_row_number,
+    ranked.row_hash,
     ranked.raw_row,
     ranked.trace_id,
     ranked.metric,
@@ -55,11 +98,11 @@ select
         when versions.n_verdicts > 1
             then 'conflicting judgements for the same trace, metric and judge'
         when ranked.copy_number > 1 then 'duplicate judgement for the same trace, metric and judge'
-    end as rejection_reason
+    end as rejection_reason,
+    {{ llm_migration.build_timestamp() }} as refreshed_at,
+    (select max(refreshed_at) from {{ ref('int_traces_checked') }}) as traces_watermark
 from ranked
 left join trace_status
     on ranked.trace_id = trace_status.trace_id
 left join versions
-    on ranked.trace_id = versions.trace_id
-    and ranked.metric = versions.metric
-    and ranked.judge_id = versions.judge_id
+    on ranked.judgement_key = versions.judgement_key

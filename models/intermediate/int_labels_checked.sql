@@ -1,9 +1,28 @@
-{#- Every human_labels row with the reason it is rejected (null when kept). -#}
+{#-
+    Every human_labels row with the reason it is rejected (null when kept): row-level problems, an
+    unknown or rejected trace, conflicting values for one trace, metric and annotator_id (all
+    rejected), or exact duplicates (later copies rejected).
+
+    Incremental: a refresh recomputes the (trace, metric, annotator_id) keys that have a new or
+    changed input row, and every key of a trace that int_traces_checked refreshed since.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='label_key',
+    on_schema_change='fail',
+) }}
+{{ llm_migration.assert_input_not_shrunk(ref('stg_human_labels__labels'), 'human_labels') }}
+
 with
 
-labels as (
+rows_delivered as (
 
-    select * from {{ ref('stg_human_labels__labels') }}
+    select
+        *,
+        {{ dbt.concat(["coalesce(trace_id, '')", "'|'", "coalesce(metric, '')", "'|'", "coalesce(annotator_id, '')"]) }} as label_key,
+        {{ dbt.hash('raw_row') }} as row_hash
+    from {{ ref('stg_human_labels__labels') }}
 
 ),
 
@@ -13,33 +32,57 @@ trace_status as (
 
 ),
 
+{% if is_incremental() %}
+keys_to_refresh as (
+
+    {{ llm_migration.changed_keys('rows_delivered', 'label_key') }}
+    union
+    select rows_delivered.label_key
+    from rows_delivered
+    inner join {{ ref('int_traces_checked') }} as traces
+        on rows_delivered.trace_id = traces.trace_id
+    where traces.refreshed_at > {{ llm_migration.watermark('traces_watermark') }}
+
+),
+
+rows_in_scope as (
+
+    select * from rows_delivered
+    where label_key in (select label_key from keys_to_refresh)
+
+),
+{% else %}
+rows_in_scope as (
+
+    select * from rows_delivered
+
+),
+{% endif %}
+
 ranked as (
 
     select
-        labels.*,
-        row_number() over (
-            partition by trace_id, metric, annotator_id
-            order by source_row_number
-        ) as copy_number
-    from labels
+        rows_in_scope.*,
+        row_number() over (partition by label_key order by source_row_number) as copy_number
+    from rows_in_scope
 
 ),
 
 versions as (
 
     select
-        trace_id,
-        metric,
-        annotator_id,
+        label_key,
         count(distinct is_human_positive) as n_labels
-    from labels
+    from rows_in_scope
     where row_issue is null
-    group by trace_id, metric, annotator_id
+    group by label_key
 
 )
 
 select
+    ranked.label_key,
     ranked.source_row_number,
+    ranked.row_hash,
     ranked.raw_row,
     ranked.trace_id,
     ranked.metric,
@@ -55,11 +98,11 @@ select
         when versions.n_labels > 1
             then 'the same annotator gave conflicting labels for this trace and metric'
         when ranked.copy_number > 1 then 'duplicate label by the same annotator for this trace and metric'
-    end as rejection_reason
+    end as rejection_reason,
+    {{ llm_migration.build_timestamp() }} as refreshed_at,
+    (select max(refreshed_at) from {{ ref('int_traces_checked') }}) as traces_watermark
 from ranked
 left join trace_status
     on ranked.trace_id = trace_status.trace_id
 left join versions
-    on ranked.trace_id = versions.trace_id
-    and ranked.metric = versions.metric
-    and ranked.annotator_id = versions.annotator_id
+    on ranked.label_key = versions.label_key

@@ -1,23 +1,72 @@
-{#- Every traces row with the reason it is rejected (null when kept). -#}
+{#-
+    Every traces row with the reason it is rejected (null when kept).
+
+    Incremental: a refresh recomputes only the trace_ids that have a new or changed input row, or
+    whose model's row in the models input changed; every row of such a trace_id is recomputed
+    together, so duplicate checks see all copies. refreshed_at tells downstream models which
+    rows changed.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='trace_key',
+    on_schema_change='fail',
+) }}
+{{ llm_migration.assert_input_not_shrunk(ref('stg_traces__traces'), 'traces') }}
+
 with
 
 traces as (
 
-    select * from {{ ref('stg_traces__traces') }}
+    select
+        *,
+        coalesce(trace_id, '') as trace_key,
+        {{ dbt.hash('raw_row') }} as row_hash
+    from {{ ref('stg_traces__traces') }}
 
 ),
 
 models as (
 
-    select model_id from {{ ref('int_models_checked') }}
+    select
+        model_id,
+        {{ dbt.hash(dbt.concat(["model_id", "'|'", "coalesce(model_role, '')"])) }} as model_fingerprint
+    from {{ ref('int_models_checked') }}
     where rejection_reason is null
 
 ),
 
+{% if is_incremental() %}
+keys_to_refresh as (
+
+    {{ llm_migration.changed_keys('traces', 'trace_key') }}
+    union
+    select existing.trace_key
+    from {{ this }} as existing
+    left join models
+        on existing.model_id = models.model_id
+    where coalesce(existing.model_fingerprint, '') != coalesce(models.model_fingerprint, '')
+
+),
+
+traces_in_scope as (
+
+    select * from traces
+    where trace_key in (select trace_key from keys_to_refresh)
+
+),
+{% else %}
+traces_in_scope as (
+
+    select * from traces
+
+),
+{% endif %}
+
 fingerprinted as (
 
     select
-        traces.*,
+        traces_in_scope.*,
         {{ dbt.hash(dbt.concat([
             "coalesce(model_id, '')", "'|'",
             "coalesce(region, '')", "'|'",
@@ -30,24 +79,26 @@ fingerprinted as (
             "coalesce(cast(cost_usd as " ~ dbt.type_string() ~ "), '')", "'|'",
             "coalesce(status, '')",
         ])) }} as content_hash,
-        row_number() over (partition by trace_id order by source_row_number) as copy_number
-    from traces
+        row_number() over (partition by trace_key order by source_row_number) as copy_number
+    from traces_in_scope
 
 ),
 
 versions as (
 
     select
-        trace_id,
+        trace_key,
         count(distinct content_hash) as n_versions
     from fingerprinted
     where row_issue is null
-    group by trace_id
+    group by trace_key
 
 )
 
 select
+    fingerprinted.trace_key,
     fingerprinted.source_row_number,
+    fingerprinted.row_hash,
     fingerprinted.raw_row,
     fingerprinted.trace_id,
     fingerprinted.model_id,
@@ -61,6 +112,7 @@ select
     fingerprinted.cost_usd,
     fingerprinted.status,
     fingerprinted.is_error,
+    models.model_fingerprint,
     case
         when fingerprinted.row_issue is not null then fingerprinted.row_issue
         when models.model_id is null
@@ -68,9 +120,10 @@ select
         when versions.n_versions > 1
             then 'trace_id appears more than once with conflicting content'
         when fingerprinted.copy_number > 1 then 'exact duplicate of an earlier row for this trace_id'
-    end as rejection_reason
+    end as rejection_reason,
+    {{ llm_migration.build_timestamp() }} as refreshed_at
 from fingerprinted
 left join models
     on fingerprinted.model_id = models.model_id
 left join versions
-    on fingerprinted.trace_id = versions.trace_id
+    on fingerprinted.trace_key = versions.trace_key

@@ -1,4 +1,7 @@
 {#- Every input row that was not kept, with the reason. Kept + rejected = rows in, per input. -#}
+{%- if llm_migration.reuse_current_output() %}
+select * from {{ this }}
+{%- else %}
 {%- set inputs = [
     ('traces', 'int_traces_checked', 'trace_id'),
     ('judge_scores', 'int_judgements_checked', "trace_id, metric, judge_id"),
@@ -47,6 +50,8 @@ select
     row_key,
     reason,
     raw_row,
-    '{{ invocation_id }}' as run_id,
+    fingerprint.run_id,
     cast({{ dbt.current_timestamp() }} as {{ api.Column.translate_type('timestamp') }}) as computed_at
 from unioned
+cross join {{ ref('int_run_fingerprint') }} as fingerprint
+{%- endif %}

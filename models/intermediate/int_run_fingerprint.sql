@@ -1,0 +1,79 @@
+{#-
+    One row: run_id, a digest of everything the outputs are computed from (the counts, traffic
+    weights, systems figures, rejects, settings and package version). The same inputs and settings
+    give the same run_id, so a scheduled refresh with nothing new reuses its outputs (and skips
+    the Bayesian fit) instead of recomputing them. Floating-point figures are rounded before
+    hashing: parallel sums differ in the last bits from run to run.
+-#}
+with
+
+digests as (
+
+    select
+        'counts' as part,
+        {{ dbt.listagg(
+            dbt.concat([
+                "model_id", "'|'", "region", "'|'", "metric", "'|'", "coalesce(judge_id, '-')", "'|'",
+                "coalesce(cast(is_judge_positive as " ~ dbt.type_string() ~ "), '-')", "'|'",
+                "coalesce(cast(is_human_positive as " ~ dbt.type_string() ~ "), '-')", "'|'",
+                "cast(n_traces as " ~ dbt.type_string() ~ ")",
+            ]),
+            "';'",
+            "order by model_id, region, metric, judge_id, is_judge_positive, is_human_positive",
+        ) }} as digest
+    from {{ ref('int_judgement_counts_aggregated') }}
+
+    union all
+
+    select
+        'traffic',
+        {{ dbt.listagg(
+            dbt.concat(["region", "'|'", "cast(round(traffic_share, 9) as " ~ dbt.type_string() ~ ")"]),
+            "';'",
+            "order by region",
+        ) }}
+    from {{ ref('int_region_traffic_weights') }}
+
+    union all
+
+    select
+        'systems',
+        {{ dbt.listagg(
+            dbt.concat([
+                "model_id", "'|'", "region", "'|'", "cast(n_traces as " ~ dbt.type_string() ~ ")", "'|'",
+                "coalesce(cast(round(latency_p95_ms, 3) as " ~ dbt.type_string() ~ "), '-')", "'|'",
+                "coalesce(cast(round(cost_per_trace_usd * 1000000, 3) as " ~ dbt.type_string() ~ "), '-')", "'|'",
+                "cast(n_errors as " ~ dbt.type_string() ~ ")",
+            ]),
+            "';'",
+            "order by model_id, region",
+        ) }}
+    from {{ ref('int_systems_metrics_aggregated') }}
+
+    union all
+
+    select
+        'rejects',
+        {{ dbt.concat([
+            "cast(count(*) as " ~ dbt.type_string() ~ ")", "'|'",
+            "coalesce(" ~ dbt.listagg("row_hash", "','", "order by row_hash") ~ ", '')",
+        ]) }}
+    from (
+        select row_hash from {{ ref('int_traces_checked') }} where rejection_reason is not null
+        union all
+        select row_hash from {{ ref('int_judgements_checked') }} where rejection_reason is not null
+        union all
+        select row_hash from {{ ref('int_labels_checked') }} where rejection_reason is not null
+        union all
+        select {{ dbt.hash('raw_row') }} from {{ ref('int_models_checked') }} where rejection_reason is not null
+    ) as rejected
+
+)
+
+select
+    {{ dbt.hash(dbt.concat([
+        dbt.listagg("digest", "'#'", "order by part"),
+        "'#'",
+        "'" ~ llm_migration.fingerprinted_settings() | replace("'", "''") ~ "'",
+    ])) }} as run_id
+from digests
