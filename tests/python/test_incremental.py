@@ -1,0 +1,140 @@
+"""Incremental refresh: late data is picked up, incremental equals full refresh, unchanged is a no-op."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import FAST_FIT_VARS, run_dbt
+
+from llm_migration import demo
+
+SMALL = demo.DemoConfig(
+    seed=11,
+    incumbent_traces=300,
+    candidate_traces_per_region=30,
+    items_per_region=40,
+    human_labeled_traces_per_model=60,
+)
+FORMATS = {"traces": "parquet", "judge_scores": "csv", "human_labels": "jsonl", "models": "csv"}
+# Columns that record when or by which build a row was computed, not what it says.
+BOOKKEEPING = {"refreshed_at", "computed_at", "traces_watermark", "judgements_watermark", "labels_watermark"}
+
+
+def _split(inputs: dict[str, pd.DataFrame]):
+    """First delivery: 80% of traces, without some judge scores and labels that arrive late."""
+    traces = inputs["traces"]
+    early_traces = traces.iloc[: int(len(traces) * 0.8)]
+    early_ids = set(early_traces.trace_id)
+    scores = inputs["judge_scores"]
+    labels = inputs["human_labels"]
+    on_early = scores.trace_id.isin(early_ids)
+    late_scores = on_early & (scores.index % 17 == 0)  # judged after the first refresh
+    late_labels = labels.trace_id.isin(early_ids) & (labels.index % 5 == 0)
+    first = {
+        "traces": early_traces,
+        "judge_scores": scores[on_early & ~late_scores],
+        "human_labels": labels[labels.trace_id.isin(early_ids) & ~late_labels],
+        "models": inputs["models"],
+    }
+    # Second delivery appends: everything, in an order that keeps the first delivery's rows first,
+    # plus a conflicting copy of one early trace (which must now reject that trace everywhere).
+    conflicting = early_traces.iloc[[3]].assign(region="sa-east" if early_traces.iloc[3].region != "sa-east" else "us-east")
+    second = {
+        "traces": pd.concat([early_traces, traces.iloc[len(early_traces) :], conflicting], ignore_index=True),
+        "judge_scores": pd.concat([first["judge_scores"], scores[~scores.index.isin(first["judge_scores"].index)]]),
+        "human_labels": pd.concat([first["human_labels"], labels[~labels.index.isin(first["human_labels"].index)]]),
+        "models": inputs["models"],
+    }
+    return first, second, conflicting.trace_id.iloc[0]
+
+
+def _tables(database) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        names = [
+            row[0]
+            for row in connection.sql(
+                "select table_name from information_schema.tables where table_type = 'BASE TABLE' "
+                "and table_name not like 'dbt_%' order by 1"
+            ).fetchall()
+        ]
+        return {name: connection.sql(f'select * from "{name}"').df() for name in names}
+
+
+def _canonical(frame: pd.DataFrame, drop: set[str]) -> pd.DataFrame:
+    frame = frame.drop(columns=[c for c in frame.columns if c in drop])
+    if "is_placeholder" in frame.columns:
+        frame = frame[~frame.is_placeholder.astype(bool)]
+    # parallel float sums differ in the last bits between builds; compare to 12 significant digits
+    for column in frame.select_dtypes("float").columns:
+        frame[column] = frame[column].map(lambda v: f"{v:.12g}")
+    frame = frame.astype(str)
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+@pytest.mark.dbt
+def test_incremental_refresh_equals_full_refresh_and_unchanged_refresh_is_a_no_op(tmp_path):
+    inputs, _ = demo.generate(SMALL)
+    first, second, conflicted_trace = _split(inputs)
+    folder = tmp_path / "inputs"
+    variables = {"llm_migration_input_dir": str(folder), **FAST_FIT_VARS}
+
+    incremental_db = tmp_path / "incremental.duckdb"
+    demo.write_inputs(first, folder, FORMATS)
+    run_dbt(["build"], incremental_db, variables)
+    before = _tables(incremental_db)
+
+    demo.write_inputs(second, folder, FORMATS)
+    run_dbt(["build"], incremental_db, variables)
+    incremental = _tables(incremental_db)
+
+    full_db = tmp_path / "full.duckdb"
+    run_dbt(["build", "--full-refresh"], full_db, variables)
+    full = _tables(full_db)
+
+    # the late rows were picked up ...
+    assert len(incremental["int_judgements_checked"]) == len(second["judge_scores"])
+    assert len(incremental["int_labels_checked"]) == len(second["human_labels"])
+    assert len(incremental["int_judgements_checked"]) > len(before["int_judgements_checked"])
+    # ... only the affected keys were recomputed: most first-delivery rows kept their refresh time
+    checked = incremental["int_judgements_checked"]
+    first_refresh = before["int_judgements_checked"].refreshed_at.max()
+    assert (checked.refreshed_at == first_refresh).mean() > 0.5
+    # ... the conflicting copy rejected the early trace and, downstream, its judgements
+    traces = incremental["int_traces_checked"]
+    assert (traces[traces.trace_id == conflicted_trace].rejection_reason
+            == "trace_id appears more than once with conflicting content").all()
+    judged = checked[checked.trace_id == conflicted_trace]
+    assert len(judged) > 0 and judged.rejection_reason.str.startswith("its trace was rejected").all()
+    joined = incremental["int_judgements_joined_to_labels"]
+    assert not (joined.trace_id == conflicted_trace).any()
+
+    # ... and every table equals a full rebuild of the same inputs
+    assert set(incremental) == set(full)
+    for name in sorted(full):
+        pd.testing.assert_frame_equal(
+            _canonical(incremental[name], BOOKKEEPING), _canonical(full[name], BOOKKEEPING), obj=name
+        )
+
+    # An unchanged refresh changes no output table at all, computed_at included.
+    run_dbt(["build"], incremental_db, variables)
+    again = _tables(incremental_db)
+    for name in sorted(incremental):
+        pd.testing.assert_frame_equal(
+            _canonical(again[name], set()), _canonical(incremental[name], set()), obj=name
+        )
+
+
+@pytest.mark.dbt
+def test_shrunken_input_asks_for_a_full_refresh(tmp_path):
+    inputs, _ = demo.generate(SMALL)
+    folder = tmp_path / "inputs"
+    variables = {"llm_migration_input_dir": str(folder), **FAST_FIT_VARS}
+    database = tmp_path / "shrink.duckdb"
+    demo.write_inputs(inputs, folder, FORMATS)
+    run_dbt(["run", "--select", "+int_traces_checked"], database, variables)
+    demo.write_inputs({**inputs, "traces": inputs["traces"].iloc[:-10]}, folder, FORMATS)
+    result = run_dbt(["run", "--select", "int_traces_checked"], database, variables, check=False)
+    assert result.returncode != 0
+    assert "input 'traces' now has" in result.stdout
+    assert "--full-refresh" in result.stdout
