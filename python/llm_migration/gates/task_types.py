@@ -70,14 +70,17 @@ def _calibrated_rates(
     """
     judge = rows["judge"].to_numpy()
     human = rows["human"].to_numpy()
+    weight = rows["n_traces"].to_numpy(dtype=float)
     paired = ~np.isnan(judge) & ~np.isnan(human)
-    jp, hp = judge[paired] == 1.0, human[paired] == 1.0
-    se = rng.beta(1 + np.sum(jp & hp), 1 + np.sum(~jp & hp), size=n_draws)
-    sp = rng.beta(1 + np.sum(~jp & ~hp), 1 + np.sum(jp & ~hp), size=n_draws)
-    judged = rows[~np.isnan(judge)]
-    per_task = judged.groupby("task_type")["judge"].agg(["size", "sum"]).reindex(list(task_types))
-    total = per_task["size"].to_numpy(dtype=float)
-    positive = per_task["sum"].to_numpy(dtype=float)
+    jp, hp, w = judge[paired] == 1.0, human[paired] == 1.0, weight[paired]
+    se = rng.beta(1 + np.sum(w[jp & hp]), 1 + np.sum(w[~jp & hp]), size=n_draws)
+    sp = rng.beta(1 + np.sum(w[~jp & ~hp]), 1 + np.sum(w[jp & ~hp]), size=n_draws)
+    judged = rows[~np.isnan(judge)].assign(positive=lambda d: d["judge"] * d["n_traces"])
+    per_task = (
+        judged.groupby("task_type")[["n_traces", "positive"]].sum().reindex(list(task_types))
+    )
+    total = per_task["n_traces"].to_numpy(dtype=float)
+    positive = per_task["positive"].to_numpy(dtype=float)
     q = (positive + 1.0) / (total + 2.0)
     q_var = q * (1.0 - q) / (total + 3.0)
     youden = (se + sp - 1.0)[:, None]
@@ -85,7 +88,7 @@ def _calibrated_rates(
     safe = np.where(youden > 1e-6, youden, 1.0)
     theta = (q[None, :] + sp[:, None] - 1.0) / safe
     theta_var = q_var[None, :] / safe**2
-    return theta, theta_var, valid, int(paired.sum())
+    return theta, theta_var, valid, int(w.sum())
 
 
 def pooled_prob_worse(diff: np.ndarray, variance: np.ndarray, margin: float) -> np.ndarray:
@@ -138,7 +141,9 @@ def task_type_gates(
     ----------
     task_quality
         Trace-level rows: model_id, task_type, metric, is_judge_positive, is_human_positive
-        (nullable: most traces have no human label).
+        (nullable: most traces have no human label); or the same columns aggregated, with the
+        number of traces each row stands for in ``n_traces`` (the warehouse sends counts, not
+        millions of rows).
     metrics
         Metrics to check; a metric without task-type data for a model is inconclusive.
     margins
@@ -154,6 +159,11 @@ def task_type_gates(
             "metric": task_quality["metric"].astype("string"),
             "judge": flag_values(task_quality["is_judge_positive"]),
             "human": flag_values(task_quality["is_human_positive"]),
+            "n_traces": (
+                pd.to_numeric(task_quality["n_traces"]).to_numpy(dtype=float)
+                if "n_traces" in task_quality.columns
+                else np.ones(len(task_quality))
+            ),
         }
     )
     data = data[data["task_type"].notna()]

@@ -197,3 +197,41 @@ def test_pooling_shrinks_an_outlier_only_as_far_as_the_spread_allows():
     # A single task type is not pooled: plain normal probability.
     single = pooled_prob_worse(np.array([[-0.02]]), np.array([[0.01**2]]), margin)
     assert single[0] == pytest.approx(0.5)
+
+
+def test_aggregated_counts_give_the_same_result_as_trace_rows():
+    """The warehouse sends counts per model x task type x metric x verdict x label, not traces."""
+    from llm_migration.gates.policy import GatePolicy
+    from llm_migration.gates.task_types import task_type_gates
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    rows = pd.DataFrame(
+        {
+            "model_id": rng.choice(["inc", "cand"], size=n),
+            "task_type": rng.choice(["qa", "coding", "summary"], size=n),
+            "metric": "correctness",
+            "is_judge_positive": rng.random(n) < 0.7,
+        }
+    )
+    labelled = rng.random(n) < 0.2
+    rows["is_human_positive"] = pd.array(
+        np.where(labelled, rows["is_judge_positive"] ^ (rng.random(n) < 0.1), None), dtype="boolean"
+    )
+    aggregated = (
+        rows.groupby(
+            ["model_id", "task_type", "metric", "is_judge_positive", "is_human_positive"],
+            dropna=False,
+        )
+        .size()
+        .rename("n_traces")
+        .reset_index()
+    )
+    policy = GatePolicy.from_vars({})
+    args = (["cand"], "inc", ["correctness"], policy, {"correctness": 0.02})
+    from_rows = task_type_gates(rows, *args)
+    from_counts = task_type_gates(aggregated, *args)
+    assert len(from_rows) == 1
+    assert from_rows[0]["observed_value"] == from_counts[0]["observed_value"]
+    assert from_rows[0]["status"] == from_counts[0]["status"]
+    assert from_rows[0]["reason"] == from_counts[0]["reason"]
