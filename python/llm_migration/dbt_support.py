@@ -1,0 +1,82 @@
+"""Small helpers the thin dbt Python models share: reading config, reusing current outputs.
+
+dbt renders a model's YAML config to strings, so a var that holds a mapping or a number arrives
+as its Python-literal text; :func:`config_literal` turns it back into a value.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+
+def config_literal(raw: Any, default: Any = None) -> Any:
+    """A config value as a Python value: numbers, booleans, None, lists and dicts from their text.
+
+    Plain strings that are not literals (``"pymc"``) come back unchanged.
+    """
+    if raw is None:
+        return default
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if text in ("", "None", "none", "null"):
+        return default
+    if text in ("true", "True"):
+        return True
+    if text in ("false", "False"):
+        return False
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def utc_now() -> pd.Timestamp:
+    """The time a row was computed: UTC, without a zone (as the SQL models write it)."""
+    return pd.Timestamp(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+
+
+def current_run_id(fingerprint: pd.DataFrame) -> str:
+    """The run_id of int_run_fingerprint (one row)."""
+    if len(fingerprint) != 1:
+        raise ValueError(f"int_run_fingerprint must hold one row, found {len(fingerprint)}")
+    return str(fingerprint["run_id"].iloc[0])
+
+
+def reusable_output(session, relation: str, run_id: str, reuse: bool) -> pd.DataFrame | None:
+    """This model's existing rows when they were computed for ``run_id``; else None.
+
+    ``session`` is the DuckDB connection dbt-duckdb hands a Python model; ``relation`` is
+    ``str(dbt.this)``. With ``reuse`` false (var llm_migration_reuse_unchanged_outputs, or a
+    --full-refresh) the model always recomputes.
+    """
+    if not reuse:
+        return None
+    try:
+        existing = session.sql(f"select * from {relation}").df()
+    except Exception:  # no such table yet: the first build
+        return None
+    if "run_id" not in existing.columns or existing.empty:
+        return None
+    if (existing["run_id"].astype(str) == run_id).all():
+        return existing
+    return None
+
+
+def reuse_or_compute(dbt, session, reuse, compute) -> pd.DataFrame:
+    """The body every output Python model shares.
+
+    Reads run_id from int_run_fingerprint; returns this model's existing rows when they were
+    computed for that run_id (and ``reuse`` allows it), else ``compute(run_id)`` stamped with
+    run_id and computed_at.
+    """
+    run_id = current_run_id(dbt.ref("int_run_fingerprint").df())
+    existing = reusable_output(session, str(dbt.this), run_id, bool(config_literal(reuse, True)))
+    if existing is not None:
+        print(f"{dbt.this}: data and settings unchanged (run_id {run_id}); reusing its rows")
+        return existing
+    return compute(run_id).assign(run_id=run_id, computed_at=utc_now())

@@ -1,0 +1,49 @@
+"""Config parsing and output reuse for the dbt Python models, on a real DuckDB connection."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from llm_migration.dbt_support import config_literal, current_run_id, reusable_output
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("500", 500),
+        ("0.9", 0.9),
+        ("True", True),
+        ("false", False),
+        ("None", None),
+        ("pymc", "pymc"),
+        ("{'correctness': {'direction': 'higher_is_better', 'margin': 0.02}}",
+         {"correctness": {"direction": "higher_is_better", "margin": 0.02}}),
+        ("['a', 'b']", ["a", "b"]),
+        (7, 7),
+    ],
+)
+def test_config_literal(raw, expected):
+    assert config_literal(raw) == expected
+
+
+def test_config_literal_default_for_missing():
+    assert config_literal(None, 3) == 3
+    assert config_literal("", 3) == 3
+
+
+def test_reusable_output_only_for_the_same_run_id():
+    connection = duckdb.connect()
+    assert reusable_output(connection, "missing_table", "r1", reuse=True) is None
+    connection.sql("create table t as select 'r1' as run_id, 1 as x union all select 'r1', 2")
+    assert len(reusable_output(connection, "t", "r1", reuse=True)) == 2
+    assert reusable_output(connection, "t", "r2", reuse=True) is None
+    assert reusable_output(connection, "t", "r1", reuse=False) is None
+
+
+def test_current_run_id_needs_one_row():
+    import pandas as pd
+
+    assert current_run_id(pd.DataFrame({"run_id": ["abc"]})) == "abc"
+    with pytest.raises(ValueError, match="one row"):
+        current_run_id(pd.DataFrame({"run_id": ["a", "b"]}))
