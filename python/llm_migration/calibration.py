@@ -1,0 +1,863 @@
+"""Bayesian judge calibration: true rates per model x region x metric from judge verdicts and a
+few human labels, fitted as one vectorised PyMC model on sufficient statistics.
+
+The model (binary metrics; see DESIGN.md) for cell c = (model m, region r, metric k) and judge j:
+
+- true rate, regions partially pooled (non-centred)::
+
+      logit theta[m, r, k] = mu[m, k] + sigma[k] * z[m, r, k]
+
+- judge error rates, partially pooled across models under test. Sensitivity and specificity are
+  read off a three-way split of probability mass into a false-negative share, a false-positive
+  share and the informative share J = Se + Sp - 1 (Youden's J)::
+
+      (1 - Se, 1 - Sp, J) = softmax(eta_fn, eta_fp, 0)
+      eta_fn[j, m, k] = a_fn[j, k] + tau_fn[j, k] * u_fn[j, m, k]   (same form for eta_fp)
+
+  so J > 0, i.e. Se + Sp > 1, holds for every parameter value: the "judge better than chance"
+  identifiability condition is a constraint of the parameter space, not only a prior preference.
+  The mapping is smooth everywhere, so NUTS never meets a wall (a ``pm.Potential`` returning
+  -inf past Se + Sp = 1 would cause divergences there), and it is symmetric in Se and Sp, unlike
+  ``Sp = 1 - Se + Se * s``. With eta_fn = eta_fp = -1.5 the judge has Se = Sp = 0.85.
+
+- likelihood on counts with q = theta * Se + (1 - theta) * (1 - Sp)::
+
+      J  ~ Binomial(T,  q)                                  all judged traces of the cell
+      H1 ~ Binomial(L1, theta * Se / q)                     labelled, judged positive
+      H0 ~ Binomial(L0, theta * (1 - Se) / (1 - q))         labelled, judged negative
+      Y  ~ Binomial(N,  theta)                              labelled, not judged on the metric
+
+  All probabilities are handled as log-odds built from log-probabilities, so no ratio can leave
+  [0, 1] through rounding.
+
+Several judges: the true-rate model uses one primary judge per metric (``primary_judge``, or by
+default the judge with the most verdicts on the metric). A non-primary judge is calibrated only on
+its human-labelled pairs, conditionally on the human label (judge positive | human positive ~
+Binomial(Se), judge negative | human negative ~ Binomial(Sp)); its verdicts do not enter theta, so
+no human label is counted twice. Human-labelled traces that appear only under a non-primary judge
+(not judged by the primary judge, hence not in the pure-human rows either) do not inform theta.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+COUNTS_COLUMNS = (
+    "model_id",
+    "region",
+    "metric",
+    "judge_id",
+    "is_judge_positive",
+    "is_human_positive",
+    "n_traces",
+)
+MODELS_COLUMNS = ("model_id", "model_role")
+MODEL_ROLES = ("incumbent", "candidate")
+SAMPLERS = ("pymc", "nutpie")
+DRAWS_LONG_COLUMNS = (
+    "run_id",
+    "quantity",
+    "model_id",
+    "region",
+    "metric",
+    "judge_id",
+    "chain",
+    "draw",
+    "value",
+    "sampler",
+    "fit_seconds",
+)
+# Part of the run id: bump when a change to the model changes its posterior for the same data.
+MODEL_VERSION = "1"
+
+_CELL_KEYS = ["model_id", "region", "metric"]
+_CELL_COUNT_COLUMNS = [
+    "n_judged",
+    "n_judged_positive",
+    "n_labeled_judged_positive",
+    "n_human_positive_judged_positive",
+    "n_labeled_judged_negative",
+    "n_human_positive_judged_negative",
+    "n_labeled_unjudged",
+    "n_human_positive_unjudged",
+]
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Priors and sampler settings of the judge-calibration model.
+
+    Every field can be overridden, e.g. ``CalibrationConfig(draws=1000, sampler="nutpie")``.
+
+    Attributes
+    ----------
+    mu_sd : float
+        Scale of ``mu[m, k] ~ Normal(0, mu_sd)``, the model-level true rate on the logit scale.
+        1.5 keeps most mass on rates between 5% and 95% without ruling out extremes.
+    sigma_region_scale : float
+        Scale of ``sigma[k] ~ HalfNormal(sigma_region_scale)``, the spread of regions around a
+        model's rate on the logit scale. 0.75 lets regions differ by several points of rate but
+        pulls thinly evaluated regions towards the model's overall rate.
+    judge_error_mean, judge_error_sd : float
+        ``a_fn[j, k], a_fp[j, k] ~ Normal(judge_error_mean, judge_error_sd)``: the log-ratio of a
+        false-negative (false-positive) share to the informative share J. -1.5 corresponds to a
+        judge with Se = Sp = 0.85, so the prior weakly favours a useful judge; sd 1 still allows
+        error rates from about 3% to 45%.
+    judge_model_scale : float
+        Scale of ``tau[j, k] ~ HalfNormal(judge_model_scale)``, how much a judge's error rates
+        differ between the models it scores (leniency towards a model of its own family).
+    draws, tune, chains : int
+        NUTS draws kept and tuning steps per chain, number of chains.
+    target_accept : float
+        NUTS target acceptance rate.
+    random_seed : int
+        Seed of the sampler; the same seed and data give identical draws.
+    sampler : {"pymc", "nutpie"}
+        NUTS implementation. ``"pymc"`` is the default: measured faster end to end on the demo
+        problem once PyTensor's compile cache is warm (bench/bench_fit.py), while nutpie
+        recompiles with numba on every run.
+    cores : int or None
+        Parallel chains. None means ``min(chains, os.cpu_count())``.
+    mp_ctx : str
+        Start method of PyMC's chain workers. "fork" starts workers in well under a second;
+        "spawn" re-imports PyMC in each worker (measured 7 s vs 24 s for the demo fit).
+    """
+
+    mu_sd: float = 1.5
+    sigma_region_scale: float = 0.75
+    judge_error_mean: float = -1.5
+    judge_error_sd: float = 1.0
+    judge_model_scale: float = 0.75
+    draws: int = 500
+    tune: int = 500
+    chains: int = 4
+    target_accept: float = 0.9
+    random_seed: int = 20261122
+    sampler: str = "pymc"
+    cores: int | None = None
+    mp_ctx: str = "fork"
+
+    def problems(self) -> list[str]:
+        """Return every invalid setting, as messages (empty when the config is valid)."""
+        found = []
+        for name in ("mu_sd", "sigma_region_scale", "judge_error_sd", "judge_model_scale"):
+            if not getattr(self, name) > 0:
+                found.append(f"config.{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("draws", "chains"):
+            if int(getattr(self, name)) < 1:
+                found.append(f"config.{name} must be >= 1, got {getattr(self, name)!r}")
+        if int(self.tune) < 0:
+            found.append(f"config.tune must be >= 0, got {self.tune!r}")
+        if not 0 < self.target_accept < 1:
+            found.append(f"config.target_accept must be in (0, 1), got {self.target_accept!r}")
+        if self.sampler not in SAMPLERS:
+            found.append(f"config.sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        if self.cores is not None and int(self.cores) < 1:
+            found.append(f"config.cores must be >= 1 or None, got {self.cores!r}")
+        return found
+
+
+@dataclass
+class CalibrationFit:
+    """Result of :func:`fit_calibration_model`.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        Posterior with named dims ``model``, ``region``, ``metric``, ``judge``; ``theta``,
+        ``sensitivity`` and ``specificity`` are dense over their dims, including combinations
+        without data (prior-driven); ``cells`` and ``calibration_index`` say which are observed.
+    cells : pandas.DataFrame
+        One row per (model_id, region, metric) present in the counts, with the primary judge and
+        the counts the likelihood used (see :func:`cell_evidence`).
+    calibration_index : pandas.DataFrame
+        One row per (judge_id, model_id, metric) that the judge scored, with ``is_primary``.
+    primary_judge : dict
+        metric -> primary judge id (metrics without any judge are absent).
+    fit_seconds : float
+        Wall-clock seconds to build, compile and sample the model.
+    sampler : str
+        NUTS implementation used.
+    config : CalibrationConfig
+        Settings of the fit.
+    """
+
+    idata: az.InferenceData
+    cells: pd.DataFrame
+    calibration_index: pd.DataFrame
+    primary_judge: dict
+    fit_seconds: float
+    sampler: str
+    config: CalibrationConfig = field(default_factory=CalibrationConfig)
+
+
+# ---------------------------------------------------------------------------------------------
+# Input normalisation and validation
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_optional_str(series: pd.Series) -> pd.Series:
+    """Strings with None for every kind of missing value (None, NaN, pd.NA)."""
+    values = series.astype(object)
+    return pd.Series(
+        [None if pd.isna(v) else str(v) for v in values], index=series.index, dtype=object
+    )
+
+
+def _as_optional_bool(series: pd.Series, name: str, problems: list[str]) -> pd.Series:
+    """True/False/None from bool, nullable boolean, 0/1 or missing values."""
+    out = []
+    bad = set()
+    for v in series.astype(object):
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            out.append(None)
+        elif isinstance(v, (bool, np.bool_)):
+            out.append(bool(v))
+        elif isinstance(v, (int, float, np.integer, np.floating)) and v in (0, 1):
+            out.append(bool(v))
+        else:
+            bad.add(repr(v))
+    if bad:
+        problems.append(f"counts.{name} must be boolean or missing; found {sorted(bad)[:5]}")
+    return pd.Series(out if not bad else [None] * len(series), index=series.index, dtype=object)
+
+
+def _normalise_counts(counts: pd.DataFrame, problems: list[str]) -> pd.DataFrame | None:
+    if not isinstance(counts, pd.DataFrame):
+        problems.append(f"counts must be a pandas DataFrame, got {type(counts).__name__}")
+        return None
+    missing = [c for c in COUNTS_COLUMNS if c not in counts.columns]
+    if missing:
+        problems.append(f"counts is missing columns {missing}")
+        return None
+    if len(counts) == 0:
+        problems.append("counts is empty: nothing to fit")
+        return None
+    out = pd.DataFrame(index=pd.RangeIndex(len(counts)))
+    raw = counts.reset_index(drop=True)
+    for name in ("model_id", "region", "metric", "judge_id"):
+        out[name] = _as_optional_str(raw[name])
+    for name in ("model_id", "region", "metric"):
+        n_null = int(out[name].isna().sum())
+        if n_null:
+            problems.append(f"counts.{name} has {n_null} missing value(s)")
+    out["is_judge_positive"] = _as_optional_bool(
+        raw["is_judge_positive"], "is_judge_positive", problems
+    )
+    out["is_human_positive"] = _as_optional_bool(
+        raw["is_human_positive"], "is_human_positive", problems
+    )
+    mismatch = int((out["judge_id"].isna() != out["is_judge_positive"].isna()).sum())
+    if mismatch:
+        problems.append(
+            f"counts has {mismatch} row(s) where exactly one of judge_id and is_judge_positive "
+            "is missing (a judged row needs both, an unjudged row neither)"
+        )
+    n = pd.to_numeric(raw["n_traces"].astype(object), errors="coerce").astype(float)
+    if n.isna().any():
+        problems.append(f"counts.n_traces has {int(n.isna().sum())} missing or non-numeric values")
+    if (n < 0).any():
+        problems.append(f"counts.n_traces has {int((n < 0).sum())} negative value(s)")
+    if (n.notna() & (n != np.round(n))).any():
+        problems.append("counts.n_traces must hold whole numbers")
+    out["n_traces"] = n.fillna(0).clip(lower=0).round().astype(np.int64)
+    return out
+
+
+def _normalise_models(models: pd.DataFrame, problems: list[str]) -> pd.DataFrame | None:
+    if not isinstance(models, pd.DataFrame):
+        problems.append(f"models must be a pandas DataFrame, got {type(models).__name__}")
+        return None
+    missing = [c for c in MODELS_COLUMNS if c not in models.columns]
+    if missing:
+        problems.append(f"models is missing columns {missing}")
+        return None
+    out = pd.DataFrame(
+        {
+            "model_id": _as_optional_str(models["model_id"].reset_index(drop=True)),
+            "model_role": _as_optional_str(models["model_role"].reset_index(drop=True)),
+        }
+    )
+    if out["model_id"].isna().any():
+        problems.append("models.model_id has missing values")
+    dupes = sorted(out.loc[out["model_id"].duplicated(), "model_id"].dropna().unique())
+    if dupes:
+        problems.append(f"models.model_id is not unique: {dupes}")
+    unknown = sorted({str(r) for r in out["model_role"] if r not in MODEL_ROLES})
+    if unknown:
+        problems.append(f"models.model_role has unknown roles {unknown}; expected {MODEL_ROLES}")
+    n_incumbents = int((out["model_role"] == "incumbent").sum())
+    if n_incumbents == 0:
+        problems.append("models has no incumbent (exactly one model_role = 'incumbent' needed)")
+    elif n_incumbents > 1:
+        ids = sorted(out.loc[out["model_role"] == "incumbent", "model_id"].dropna())
+        problems.append(f"models has {n_incumbents} incumbents {ids}; exactly one is needed")
+    return out
+
+
+def resolve_primary_judges(counts: pd.DataFrame, primary_judge: dict | None = None) -> dict:
+    """Primary judge per metric: the given mapping, else the judge with the most verdicts.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Sufficient statistics (see :func:`fit_calibration_model`).
+    primary_judge : dict, optional
+        metric -> judge_id overrides; metrics not in it fall back to the default rule.
+
+    Returns
+    -------
+    dict
+        metric -> judge_id for every metric that has at least one judged row. Ties in the number
+        of verdicts go to the alphabetically first judge, so the choice is deterministic.
+    """
+    problems: list[str] = []
+    rows = _normalise_counts(counts, problems)
+    primary = _resolve_primary(rows, primary_judge, problems) if rows is not None else {}
+    if problems:
+        raise ValueError("invalid counts or primary_judge:\n- " + "\n- ".join(problems))
+    return primary
+
+
+def _resolve_primary(rows: pd.DataFrame, primary_judge: dict | None, problems: list[str]) -> dict:
+    judged = rows[rows["judge_id"].notna()]
+    verdicts = (
+        judged.groupby(["metric", "judge_id"], sort=True)["n_traces"]
+        .sum()
+        .reset_index()
+        .sort_values(["metric", "n_traces", "judge_id"], ascending=[True, False, True])
+    )
+    chosen = verdicts.drop_duplicates("metric").set_index("metric")["judge_id"].to_dict()
+    for metric, judge in (primary_judge or {}).items():
+        available = set(verdicts.loc[verdicts["metric"] == metric, "judge_id"])
+        if judge not in available:
+            problems.append(
+                f"primary_judge[{metric!r}] = {judge!r} has no verdicts on that metric "
+                f"(judges present: {sorted(available)})"
+            )
+        else:
+            chosen[metric] = judge
+    return {str(k): str(v) for k, v in sorted(chosen.items())}
+
+
+def _validate(
+    counts: pd.DataFrame,
+    models: pd.DataFrame,
+    config: CalibrationConfig,
+    primary_judge: dict | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    problems: list[str] = []
+    if not isinstance(config, CalibrationConfig):
+        problems.append(f"config must be a CalibrationConfig, got {type(config).__name__}")
+    else:
+        problems.extend(config.problems())
+    rows = _normalise_counts(counts, problems)
+    roles = _normalise_models(models, problems)
+    primary: dict = {}
+    if rows is not None and roles is not None:
+        unknown = sorted(set(rows["model_id"].dropna()) - set(roles["model_id"].dropna()))
+        if unknown:
+            problems.append(f"counts has model_id(s) not in models: {unknown}")
+        incumbents = roles.loc[roles["model_role"] == "incumbent", "model_id"]
+        if len(incumbents) == 1 and incumbents.iloc[0] not in set(rows["model_id"]):
+            problems.append(f"the incumbent {incumbents.iloc[0]!r} has no rows in counts")
+    if rows is not None:
+        primary = _resolve_primary(rows, primary_judge, problems)
+    if problems:
+        raise ValueError(
+            f"cannot fit the calibration model, {len(problems)} problem(s):\n- "
+            + "\n- ".join(problems)
+        )
+    return rows, roles, primary
+
+
+# ---------------------------------------------------------------------------------------------
+# Sufficient statistics per cell
+# ---------------------------------------------------------------------------------------------
+
+
+def _cell_evidence(rows: pd.DataFrame, primary: dict) -> pd.DataFrame:
+    n = rows["n_traces"].to_numpy()
+    judge = rows["judge_id"]
+    is_primary = (judge.notna() & (judge == rows["metric"].map(primary))).to_numpy(dtype=bool)
+    unjudged = judge.isna().to_numpy(dtype=bool)
+    jpos = (rows["is_judge_positive"] == True).to_numpy(dtype=bool)  # noqa: E712
+    labeled = rows["is_human_positive"].notna().to_numpy(dtype=bool)
+    hpos = (rows["is_human_positive"] == True).to_numpy(dtype=bool)  # noqa: E712
+    parts = {
+        "n_judged": is_primary,
+        "n_judged_positive": is_primary & jpos,
+        "n_labeled_judged_positive": is_primary & jpos & labeled,
+        "n_human_positive_judged_positive": is_primary & jpos & hpos,
+        "n_labeled_judged_negative": is_primary & ~jpos & labeled,
+        "n_human_positive_judged_negative": is_primary & ~jpos & hpos,
+        "n_labeled_unjudged": unjudged & labeled,
+        "n_human_positive_unjudged": unjudged & hpos,
+    }
+    frame = rows[_CELL_KEYS].copy()
+    for name, mask in parts.items():
+        frame[name] = np.where(mask, n, 0)
+    cells = frame.groupby(_CELL_KEYS, sort=True, as_index=False)[_CELL_COUNT_COLUMNS].sum()
+    cells.insert(3, "judge_id", pd.Series([primary.get(k) for k in cells["metric"]], dtype=object))
+    return cells
+
+
+def cell_evidence(counts: pd.DataFrame, primary_judge: dict | None = None) -> pd.DataFrame:
+    """Per-cell counts the true-rate likelihood uses.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Sufficient statistics (see :func:`fit_calibration_model`).
+    primary_judge : dict, optional
+        metric -> judge_id; default: the judge with the most verdicts on the metric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model_id, region, metric) in counts, sorted, with ``judge_id`` (the primary
+        judge, None if the metric has no judge), ``n_judged`` (T), ``n_judged_positive`` (J),
+        ``n_labeled_judged_positive`` (L1), ``n_human_positive_judged_positive`` (H1),
+        ``n_labeled_judged_negative`` (L0), ``n_human_positive_judged_negative`` (H0),
+        ``n_labeled_unjudged`` and ``n_human_positive_unjudged`` (pure human evidence).
+    """
+    problems: list[str] = []
+    rows = _normalise_counts(counts, problems)
+    primary = _resolve_primary(rows, primary_judge, problems) if rows is not None else {}
+    if problems:
+        raise ValueError("invalid counts:\n- " + "\n- ".join(problems))
+    return _cell_evidence(rows, primary)
+
+
+def _calibration_pairs(rows: pd.DataFrame, primary: dict) -> pd.DataFrame:
+    """Human-labelled pairs per (judge, model, metric), pooled over regions."""
+    judged = rows[rows["judge_id"].notna()].copy()
+    labeled = judged["is_human_positive"].notna()
+    hpos = judged["is_human_positive"] == True  # noqa: E712
+    jpos = judged["is_judge_positive"] == True  # noqa: E712
+    n = judged["n_traces"]
+    judged["n_human_positive"] = np.where(labeled & hpos, n, 0)
+    judged["n_judge_positive_human_positive"] = np.where(labeled & hpos & jpos, n, 0)
+    judged["n_human_negative"] = np.where(labeled & ~hpos, n, 0)
+    judged["n_judge_negative_human_negative"] = np.where(labeled & ~hpos & ~jpos, n, 0)
+    keys = ["judge_id", "model_id", "metric"]
+    pairs = judged.groupby(keys, sort=True, as_index=False)[
+        [
+            "n_human_positive",
+            "n_judge_positive_human_positive",
+            "n_human_negative",
+            "n_judge_negative_human_negative",
+        ]
+    ].sum()
+    pairs["is_primary"] = [
+        primary.get(k) == j for j, k in zip(pairs["judge_id"], pairs["metric"], strict=True)
+    ]
+    return pairs
+
+
+# ---------------------------------------------------------------------------------------------
+# Model
+# ---------------------------------------------------------------------------------------------
+
+
+def _index(values: pd.Series, levels: list) -> np.ndarray:
+    lookup = {v: i for i, v in enumerate(levels)}
+    return np.array([lookup[v] for v in values], dtype=np.int64)
+
+
+def _standard_effects(name: str, dims: tuple[str, ...], n_last: int):
+    """Standardised group effects summing to zero over the last dim (zeros for one group).
+
+    Zero-sum effects make the group mean (mu, a) the mean of the groups' logits instead of a
+    quantity only the prior separates from the effects' average: with well-measured groups the
+    plain non-centred form leaves a long ridge mu + sigma * mean(z) = const that forces NUTS into
+    deep trees.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if n_last < 2:
+        shape = tuple(len(pm.modelcontext(None).coords[d]) for d in dims)
+        return pt.zeros(shape)
+    return pm.ZeroSumNormal(name, sigma=1.0, n_zerosum_axes=1, dims=dims)
+
+
+def build_calibration_model(
+    cells: pd.DataFrame, pairs: pd.DataFrame, config: CalibrationConfig | None = None
+):
+    """Build the PyMC model from per-cell evidence and judge calibration pairs.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        Output of :func:`cell_evidence`.
+    pairs : pandas.DataFrame
+        Human-labelled pairs per (judge_id, model_id, metric) with ``is_primary``; only
+        non-primary rows enter the likelihood (primary judges' pairs are already in ``cells``).
+    config : CalibrationConfig, optional
+        Priors.
+
+    Returns
+    -------
+    pymc.Model
+        Counts enter through ``pm.Data`` so a refresh with new counts of the same shape reuses
+        the compiled graph.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    config = config or CalibrationConfig()
+    models = sorted(cells["model_id"].unique())
+    regions = sorted(cells["region"].unique())
+    metrics = sorted(cells["metric"].unique())
+    judges = sorted(pairs["judge_id"].unique())
+    coords = {
+        "model": models,
+        "region": regions,
+        "metric": metrics,
+        "judge": judges,
+        "cell": np.arange(len(cells)),
+    }
+    secondary = pairs[~pairs["is_primary"]].reset_index(drop=True)
+    if len(secondary):
+        coords["secondary_pair"] = np.arange(len(secondary))
+
+    cm = _index(cells["model_id"], models)
+    cr = _index(cells["region"], regions)
+    ck = _index(cells["metric"], metrics)
+    has_judge = cells["judge_id"].notna().to_numpy()
+    # Metrics without any judge carry zero judged counts; any valid index keeps the graph whole.
+    cj = np.where(
+        has_judge, _index(cells["judge_id"].fillna(judges[0] if judges else ""), judges or [""]), 0
+    )
+
+    def counts(name):
+        return cells[name].to_numpy(dtype=np.int64)
+
+    with pm.Model(coords=coords) as model:
+        mu = pm.Normal("mu", 0.0, config.mu_sd, dims=("model", "metric"))
+        sigma = pm.HalfNormal("sigma_region", config.sigma_region_scale, dims="metric")
+        eta_theta = mu[:, None, :] + sigma[None, None, :] * _standard_effects(
+            "z_region", ("model", "metric", "region"), len(regions)
+        ).transpose(0, 2, 1)
+        pm.Deterministic("theta", pm.math.invlogit(eta_theta), dims=("model", "region", "metric"))
+
+        # Gathers from flattened arrays compile to C (AdvancedSubtensor1); multi-axis fancy
+        # indexing and its gradient run in Python and dominated the cost of a gradient.
+        n_model, n_region, n_metric = len(models), len(regions), len(metrics)
+        eta_c = eta_theta.reshape((-1,))[(cm * n_region + cr) * n_metric + ck]
+        pm.Binomial(
+            "human_positive_unjudged",
+            n=pm.Data("n_labeled_unjudged", counts("n_labeled_unjudged"), dims="cell"),
+            logit_p=eta_c,
+            observed=pm.Data(
+                "n_human_positive_unjudged", counts("n_human_positive_unjudged"), dims="cell"
+            ),
+            dims="cell",
+        )
+
+        if judges:
+            eta_err = {}
+            for kind in ("fn", "fp"):
+                a = pm.Normal(
+                    f"a_{kind}",
+                    config.judge_error_mean,
+                    config.judge_error_sd,
+                    dims=("judge", "metric"),
+                )
+                tau = pm.HalfNormal(
+                    f"tau_{kind}", config.judge_model_scale, dims=("judge", "metric")
+                )
+                u = _standard_effects(f"u_{kind}", ("judge", "metric", "model"), n_model)
+                eta_err[kind] = a[:, None, :] + tau[:, None, :] * u.transpose(0, 2, 1)
+            eta_fn, eta_fp = eta_err["fn"], eta_err["fp"]
+            # (1 - Se, 1 - Sp, J) = softmax(eta_fn, eta_fp, 0)
+            log_norm = pt.logsumexp(pt.stack([pt.zeros_like(eta_fn), eta_fn, eta_fp]), axis=0)
+            dims_jmk = ("judge", "model", "metric")
+            pm.Deterministic("sensitivity", pt.exp(pt.softplus(eta_fp) - log_norm), dims=dims_jmk)
+            pm.Deterministic("specificity", pt.exp(pt.softplus(eta_fn) - log_norm), dims=dims_jmk)
+            pm.Deterministic("youden_j", pt.exp(-log_norm), dims=dims_jmk)
+
+            # In every log-odds below the softmax normaliser cancels: log Se = softplus(eta_fp)
+            # - norm, log(1 - Se) = eta_fn - norm, log Sp = softplus(eta_fn) - norm,
+            # log(1 - Sp) = eta_fp - norm.
+            flat_jmk = (cj * n_model + cm) * n_metric + ck
+            efn, efp = eta_fn.reshape((-1,))[flat_jmk], eta_fp.reshape((-1,))[flat_jmk]
+            log_theta, log_1m_theta = -pt.softplus(-eta_c), -pt.softplus(eta_c)
+            sp_fn, sp_fp = pt.softplus(efn), pt.softplus(efp)
+            logit_q = pt.logaddexp(log_theta + sp_fp, log_1m_theta + efp) - pt.logaddexp(
+                log_theta + efn, log_1m_theta + sp_fn
+            )
+            pm.Binomial(
+                "judged_positive",
+                n=pm.Data("n_judged", counts("n_judged"), dims="cell"),
+                logit_p=logit_q,
+                observed=pm.Data("n_judged_positive", counts("n_judged_positive"), dims="cell"),
+                dims="cell",
+            )
+            pm.Binomial(  # P(human positive | judge positive) = theta Se / q
+                "human_positive_judged_positive",
+                n=pm.Data(
+                    "n_labeled_judged_positive", counts("n_labeled_judged_positive"), dims="cell"
+                ),
+                logit_p=eta_c + sp_fp - efp,
+                observed=pm.Data(
+                    "n_human_positive_judged_positive",
+                    counts("n_human_positive_judged_positive"),
+                    dims="cell",
+                ),
+                dims="cell",
+            )
+            pm.Binomial(  # P(human positive | judge negative) = theta (1 - Se) / (1 - q)
+                "human_positive_judged_negative",
+                n=pm.Data(
+                    "n_labeled_judged_negative", counts("n_labeled_judged_negative"), dims="cell"
+                ),
+                logit_p=eta_c + efn - sp_fn,
+                observed=pm.Data(
+                    "n_human_positive_judged_negative",
+                    counts("n_human_positive_judged_negative"),
+                    dims="cell",
+                ),
+                dims="cell",
+            )
+
+            if len(secondary):
+                flat_pairs = (
+                    _index(secondary["judge_id"], judges) * n_model
+                    + _index(secondary["model_id"], models)
+                ) * n_metric + _index(secondary["metric"], metrics)
+                sfn = eta_fn.reshape((-1,))[flat_pairs]
+                sfp = eta_fp.reshape((-1,))[flat_pairs]
+
+                def pair_counts(name):
+                    return pm.Data(
+                        name, secondary[name].to_numpy(dtype=np.int64), dims="secondary_pair"
+                    )
+
+                pm.Binomial(
+                    "secondary_judge_positive_human_positive",
+                    n=pair_counts("n_human_positive"),
+                    logit_p=pt.softplus(sfp) - sfn,  # logit Se
+                    observed=pair_counts("n_judge_positive_human_positive"),
+                    dims="secondary_pair",
+                )
+                pm.Binomial(
+                    "secondary_judge_negative_human_negative",
+                    n=pair_counts("n_human_negative"),
+                    logit_p=pt.softplus(sfn) - sfp,  # logit Sp
+                    observed=pair_counts("n_judge_negative_human_negative"),
+                    dims="secondary_pair",
+                )
+    return model
+
+
+def fit_calibration_model(
+    counts: pd.DataFrame,
+    models: pd.DataFrame,
+    config: CalibrationConfig | None = None,
+    primary_judge: dict | None = None,
+) -> CalibrationFit:
+    """Fit the judge-calibration model to sufficient statistics, all cells in one model.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        One row per distinct (model_id, region, metric, judge_id, is_judge_positive,
+        is_human_positive) with ``n_traces``. ``judge_id``/``is_judge_positive`` missing means a
+        human-labelled trace no judge scored on the metric; ``is_human_positive`` missing means a
+        judged trace without a usable human label. Rows with neither a verdict nor a label carry
+        no evidence and are ignored. Duplicate keys are summed.
+    models : pandas.DataFrame
+        ``model_id``, ``model_role`` ('incumbent' or 'candidate'; exactly one incumbent).
+    config : CalibrationConfig, optional
+        Priors and sampler settings; defaults to ``CalibrationConfig()``.
+    primary_judge : dict, optional
+        metric -> judge_id whose verdicts inform the true rate; default: the judge with the most
+        verdicts on the metric. Other judges are calibrated on their labelled pairs only.
+
+    Returns
+    -------
+    CalibrationFit
+
+    Raises
+    ------
+    ValueError
+        Listing every problem found in the inputs and config at once.
+    """
+    import pymc as pm
+
+    config = config if config is not None else CalibrationConfig()
+    rows, _, primary = _validate(counts, models, config, primary_judge)
+    cells = _cell_evidence(rows, primary)
+    pairs = _calibration_pairs(rows, primary)
+
+    start = time.perf_counter()
+    model = build_calibration_model(cells, pairs, config)
+    cores = config.cores or min(config.chains, os.cpu_count() or 1)
+    sample_kwargs = dict(
+        draws=int(config.draws),
+        tune=int(config.tune),
+        chains=int(config.chains),
+        target_accept=float(config.target_accept),
+        random_seed=int(config.random_seed),
+        progressbar=False,
+        compute_convergence_checks=False,
+        model=model,
+    )
+    if config.sampler == "nutpie":
+        idata = pm.sample(
+            nuts_sampler="nutpie", nuts_sampler_kwargs={"cores": cores}, **sample_kwargs
+        )
+    else:
+        idata = pm.sample(cores=cores, mp_ctx=config.mp_ctx if cores > 1 else None, **sample_kwargs)
+    fit_seconds = time.perf_counter() - start
+    return CalibrationFit(
+        idata=idata,
+        cells=cells,
+        calibration_index=pairs[["judge_id", "model_id", "metric", "is_primary"]].copy(),
+        primary_judge=primary,
+        fit_seconds=float(fit_seconds),
+        sampler=config.sampler,
+        config=config,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------------------------
+
+
+def _stack_draws(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(chain, draw, item) array -> flat values with chain and draw ids, item-major order."""
+    n_chain, n_draw, n_item = values.shape
+    chain = np.tile(np.repeat(np.arange(n_chain), n_draw), n_item)
+    draw = np.tile(np.arange(n_draw), n_chain * n_item)
+    flat = values.transpose(2, 0, 1).reshape(-1)
+    return flat, chain, draw
+
+
+def posterior_draws_long(fit: CalibrationFit, run_id: str) -> pd.DataFrame:
+    """Posterior draws as one long table for the warehouse.
+
+    Parameters
+    ----------
+    fit : CalibrationFit
+        Result of :func:`fit_calibration_model`.
+    run_id : str
+        Identifier of the fit, e.g. from :func:`fit_run_id`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``run_id, quantity, model_id, region, metric, judge_id, chain, draw, value,
+        sampler, fit_seconds``. ``quantity`` is 'theta' (one row per observed cell and draw,
+        judge_id None), 'sensitivity' / 'specificity' (per judge x model x metric the judge
+        scored, region None) or 'diverging' (0/1 per chain and draw, other keys None).
+    """
+    posterior = fit.idata.posterior
+    frames = []
+
+    def add(quantity, values, model_id, region, metric, judge_id):
+        flat, chain, draw = _stack_draws(values)
+        n_per = values.shape[0] * values.shape[1]
+
+        def key(labels):
+            if labels is None:
+                return np.full(flat.size, None, dtype=object)
+            return np.repeat(np.asarray(labels, dtype=object), n_per)
+
+        frames.append(
+            pd.DataFrame(
+                {
+                    "quantity": np.full(flat.size, quantity, dtype=object),
+                    "model_id": key(model_id),
+                    "region": key(region),
+                    "metric": key(metric),
+                    "judge_id": key(judge_id),
+                    "chain": chain.astype(np.int64),
+                    "draw": draw.astype(np.int64),
+                    "value": flat.astype(np.float64),
+                }
+            )
+        )
+
+    cells = fit.cells
+    theta = posterior["theta"].transpose("chain", "draw", "model", "region", "metric")
+    theta_cells = theta.values[
+        :,
+        :,
+        _index(cells["model_id"], list(theta["model"].values)),
+        _index(cells["region"], list(theta["region"].values)),
+        _index(cells["metric"], list(theta["metric"].values)),
+    ]
+    add("theta", theta_cells, cells["model_id"], cells["region"], cells["metric"], None)
+
+    index = fit.calibration_index
+    if len(index):
+        for quantity in ("sensitivity", "specificity"):
+            arr = posterior[quantity].transpose("chain", "draw", "judge", "model", "metric")
+            sel = arr.values[
+                :,
+                :,
+                _index(index["judge_id"], list(arr["judge"].values)),
+                _index(index["model_id"], list(arr["model"].values)),
+                _index(index["metric"], list(arr["metric"].values)),
+            ]
+            add(quantity, sel, index["model_id"], None, index["metric"], index["judge_id"])
+
+    diverging = fit.idata.sample_stats["diverging"].transpose("chain", "draw").values
+    add("diverging", diverging.astype(np.float64)[:, :, None], None, None, None, None)
+
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(0, "run_id", np.full(len(out), str(run_id), dtype=object))
+    out["sampler"] = np.full(len(out), fit.sampler, dtype=object)
+    out["fit_seconds"] = np.full(len(out), fit.fit_seconds, dtype=np.float64)
+    return out[list(DRAWS_LONG_COLUMNS)]
+
+
+def fit_run_id(
+    counts: pd.DataFrame,
+    models: pd.DataFrame,
+    config: CalibrationConfig | None = None,
+    primary_judge: dict | None = None,
+) -> str:
+    """Deterministic short id of a fit's inputs: unchanged data and settings give the same id.
+
+    The hash covers the counts (normalised, duplicate keys summed, sorted, so row order and
+    dtypes do not matter), the model roles, the config, the resolved primary judges and
+    :data:`MODEL_VERSION`.
+
+    Returns
+    -------
+    str
+        16 hexadecimal characters.
+    """
+    config = config if config is not None else CalibrationConfig()
+    rows, roles, primary = _validate(counts, models, config, primary_judge)
+    keys = [c for c in COUNTS_COLUMNS if c != "n_traces"]
+    canonical = (
+        rows.astype({k: object for k in keys})
+        .fillna({k: "\x00" for k in keys})
+        .astype({k: str for k in keys})
+        .groupby(keys, sort=True, as_index=False)["n_traces"]
+        .sum()
+    )
+    payload = {
+        "model_version": MODEL_VERSION,
+        "counts": canonical.to_csv(index=False),
+        "models": roles.sort_values("model_id").to_csv(index=False),
+        # cores and the worker start method do not change the draws, so they do not change the id
+        "config": {k: v for k, v in asdict(config).items() if k not in ("cores", "mp_ctx")},
+        "primary_judge": primary,
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8"))
+    return digest.hexdigest()[:16]

@@ -1,0 +1,357 @@
+"""Tests of the judge-calibration model: real PyMC sampling with tiny draws and fixed seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from llm_migration.calibration import (
+    DRAWS_LONG_COLUMNS,
+    CalibrationConfig,
+    cell_evidence,
+    fit_calibration_model,
+    fit_run_id,
+    posterior_draws_long,
+    resolve_primary_judges,
+)
+
+REGIONS = ["ap", "eu", "us"]
+METRICS = ["correctness", "refusal"]
+# (model_id, role, judge specificity, number of human labels per cell)
+MODELS = [
+    ("inc", "incumbent", 0.90, 60),
+    ("cand_fair", "candidate", 0.90, 60),
+    ("cand_flattered", "candidate", 0.55, 60),  # the judge is lenient with its own family
+    ("cand_unlabeled", "candidate", 0.90, 0),
+]
+FAST = CalibrationConfig(draws=300, tune=400, chains=2, random_seed=7)
+
+
+def simulate_counts(seed: int = 11, n_traces: int = 600, n_unjudged: int = 8):
+    """Counts from a known truth: every trace judged, a random subset human-labelled.
+
+    Returns counts, models and the true theta per (model_id, region, metric).
+    """
+    rng = np.random.default_rng(seed)
+    rows, truth = [], []
+    for model_id, _, specificity, n_labels in MODELS:
+        for metric in METRICS:
+            base = rng.normal(0.8 if metric == "correctness" else -1.5, 0.4)
+            sensitivity = 0.88
+            for region in REGIONS:
+                theta = 1 / (1 + np.exp(-(base + rng.normal(0, 0.3))))
+                truth.append((model_id, region, metric, theta))
+                human = rng.random(n_traces) < theta
+                judge = np.where(
+                    human, rng.random(n_traces) < sensitivity, rng.random(n_traces) > specificity
+                )
+                labeled = np.zeros(n_traces, dtype=bool)
+                labeled[rng.choice(n_traces, n_labels, replace=False)] = True
+                for jp in (True, False):
+                    for hp in (True, False, None):
+                        mask = judge == jp
+                        mask &= ~labeled if hp is None else labeled & (human == hp)
+                        rows.append((model_id, region, metric, "judge_a", jp, hp, int(mask.sum())))
+                if n_labels:
+                    extra = rng.random(n_unjudged) < theta
+                    for hp in (True, False):
+                        rows.append(
+                            (model_id, region, metric, None, None, hp, int((extra == hp).sum()))
+                        )
+    counts = pd.DataFrame(
+        rows,
+        columns=[
+            "model_id",
+            "region",
+            "metric",
+            "judge_id",
+            "is_judge_positive",
+            "is_human_positive",
+            "n_traces",
+        ],
+    )
+    counts = counts[counts["n_traces"] > 0].reset_index(drop=True)
+    models = pd.DataFrame([(m, r) for m, r, _, _ in MODELS], columns=["model_id", "model_role"])
+    truth = pd.DataFrame(truth, columns=["model_id", "region", "metric", "true_theta"])
+    return counts, models, truth
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return simulate_counts()
+
+
+@pytest.fixture(scope="module")
+def fitted(simulated):
+    counts, models, _ = simulated
+    fit = fit_calibration_model(counts, models, FAST)
+    return fit, posterior_draws_long(fit, "run-1")
+
+
+def _theta_summary(draws: pd.DataFrame) -> pd.DataFrame:
+    theta = draws[draws["quantity"] == "theta"]
+    rows = []
+    for (model_id, region, metric), g in theta.groupby(["model_id", "region", "metric"]):
+        low, high = np.quantile(g["value"], [0.025, 0.975])
+        rows.append((model_id, region, metric, g["value"].mean(), low, high))
+    return pd.DataFrame(rows, columns=["model_id", "region", "metric", "mean", "low", "high"])
+
+
+# --------------------------------------------------------------------------------------------
+# Fit on simulated data
+# --------------------------------------------------------------------------------------------
+
+
+def test_true_rates_are_recovered(simulated, fitted):
+    _, _, truth = simulated
+    _, draws = fitted
+    summary = _theta_summary(draws).merge(truth, on=["model_id", "region", "metric"])
+    covered = (
+        (summary["low"] <= summary["true_theta"]) & (summary["true_theta"] <= summary["high"])
+    ).sum()
+    # With 24 cells and honest 95% intervals, P(covered >= 20) = 0.993 under Binomial(24, 0.95):
+    # a failure means miscalibration, not bad luck with the seed.
+    assert stats.binom.sf(19, 24, 0.95) > 0.99
+    assert len(summary) == 24
+    assert covered >= 20, summary
+
+
+def test_flattered_model_is_corrected_towards_the_truth(simulated, fitted):
+    counts, _, truth = simulated
+    _, draws = fitted
+    cells = cell_evidence(counts)
+    cells["naive"] = cells["n_judged_positive"] / cells["n_judged"]
+    summary = (
+        _theta_summary(draws)
+        .merge(truth, on=["model_id", "region", "metric"])
+        .merge(cells, on=["model_id", "region", "metric"])
+    )
+    flattered = summary[summary["model_id"] == "cand_flattered"]
+    posterior_error = (flattered["mean"] - flattered["true_theta"]).abs().mean()
+    naive_error = (flattered["naive"] - flattered["true_theta"]).abs().mean()
+    assert posterior_error < naive_error / 2, (posterior_error, naive_error)
+
+
+def test_model_without_labels_gets_wider_intervals(fitted):
+    _, draws = fitted
+    summary = _theta_summary(draws)
+    width = (summary["high"] - summary["low"]).groupby(summary["model_id"]).mean()
+    assert width["cand_unlabeled"] > 1.5 * width["cand_fair"], width
+    assert width["cand_unlabeled"] < 0.9  # still informed by the pooled judge error rates
+
+
+def test_judge_is_better_than_chance_in_every_draw(fitted):
+    fit, _ = fitted
+    posterior = fit.idata.posterior
+    youden = posterior["sensitivity"] + posterior["specificity"] - 1
+    assert float(youden.min()) > 0
+
+
+def test_draws_long_layout(simulated, fitted):
+    counts, _, _ = simulated
+    fit, draws = fitted
+    assert list(draws.columns) == list(DRAWS_LONG_COLUMNS)
+    assert set(draws["quantity"]) == {"theta", "sensitivity", "specificity", "diverging"}
+    per_key = FAST.chains * FAST.draws
+    theta = draws[draws["quantity"] == "theta"]
+    assert len(theta) == 24 * per_key
+    assert theta["judge_id"].isna().all()
+    se = draws[draws["quantity"] == "sensitivity"]
+    assert len(se) == len(MODELS) * len(METRICS) * per_key
+    assert se["region"].isna().all() and (se["judge_id"] == "judge_a").all()
+    div = draws[draws["quantity"] == "diverging"]
+    assert len(div) == per_key
+    assert div[["model_id", "region", "metric", "judge_id"]].isna().all().all()
+    assert set(div["value"]) <= {0.0, 1.0}
+    assert (draws["run_id"] == "run-1").all() and (draws["sampler"] == "pymc").all()
+    assert (draws["fit_seconds"] == fit.fit_seconds).all() and fit.fit_seconds > 0
+    assert (
+        draws.groupby(
+            ["quantity", "model_id", "region", "metric", "judge_id", "chain", "draw"], dropna=False
+        )
+        .size()
+        .max()
+        == 1
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Several judges, nullable dtypes, nutpie
+# --------------------------------------------------------------------------------------------
+
+
+def _small_problem():
+    """Two models x one region x one metric; judge_b scores only a labelled subset."""
+    rows = [
+        ("inc", "eu", "correctness", "judge_a", True, True, 30),
+        ("inc", "eu", "correctness", "judge_a", True, False, 4),
+        ("inc", "eu", "correctness", "judge_a", False, True, 3),
+        ("inc", "eu", "correctness", "judge_a", False, False, 13),
+        ("inc", "eu", "correctness", "judge_a", True, None, 300),
+        ("inc", "eu", "correctness", "judge_a", False, None, 150),
+        ("inc", "eu", "correctness", None, None, True, 5),
+        ("inc", "eu", "correctness", None, None, False, 2),
+        ("inc", "eu", "correctness", "judge_b", True, True, 20),
+        ("inc", "eu", "correctness", "judge_b", False, False, 10),
+        ("inc", "eu", "correctness", "judge_b", True, False, 5),
+        ("cand", "eu", "correctness", "judge_a", True, True, 25),
+        ("cand", "eu", "correctness", "judge_a", False, False, 15),
+        ("cand", "eu", "correctness", "judge_a", True, None, 250),
+        ("cand", "eu", "correctness", "judge_a", False, None, 200),
+    ]
+    counts = pd.DataFrame(
+        rows,
+        columns=[
+            "model_id",
+            "region",
+            "metric",
+            "judge_id",
+            "is_judge_positive",
+            "is_human_positive",
+            "n_traces",
+        ],
+    )
+    models = pd.DataFrame({"model_id": ["inc", "cand"], "model_role": ["incumbent", "candidate"]})
+    return counts, models
+
+
+def test_primary_judge_defaults_to_most_verdicts_and_can_be_overridden():
+    counts, _ = _small_problem()
+    assert resolve_primary_judges(counts) == {"correctness": "judge_a"}
+    assert resolve_primary_judges(counts, {"correctness": "judge_b"}) == {"correctness": "judge_b"}
+    with pytest.raises(ValueError, match="judge_c"):
+        resolve_primary_judges(counts, {"correctness": "judge_c"})
+
+
+def test_cell_evidence_counts_only_the_primary_judge():
+    counts, _ = _small_problem()
+    inc = cell_evidence(counts).set_index("model_id").loc["inc"]
+    assert inc["judge_id"] == "judge_a"
+    assert inc["n_judged"] == 500 and inc["n_judged_positive"] == 334
+    assert (inc["n_labeled_judged_positive"], inc["n_human_positive_judged_positive"]) == (34, 30)
+    assert (inc["n_labeled_judged_negative"], inc["n_human_positive_judged_negative"]) == (16, 3)
+    assert (inc["n_labeled_unjudged"], inc["n_human_positive_unjudged"]) == (7, 5)
+
+
+def test_nullable_dtypes_and_secondary_judge_fit():
+    counts, models = _small_problem()
+    counts = counts.astype(
+        {
+            "judge_id": "string",
+            "is_judge_positive": "boolean",
+            "is_human_positive": "boolean",
+            "n_traces": "Int64",
+            "model_id": "string",
+        }
+    )
+    config = CalibrationConfig(draws=100, tune=100, chains=2, random_seed=1)
+    fit = fit_calibration_model(counts, models, config)
+    draws = posterior_draws_long(fit, "r")
+    se = draws[draws["quantity"] == "sensitivity"]
+    assert set(se["judge_id"]) == {"judge_a", "judge_b"}
+    assert set(zip(se["judge_id"], se["model_id"], strict=True)) == {
+        ("judge_a", "inc"),
+        ("judge_a", "cand"),
+        ("judge_b", "inc"),
+    }
+    assert fit.primary_judge == {"correctness": "judge_a"}
+
+
+def test_same_seed_gives_identical_draws():
+    counts, models = _small_problem()
+    config = CalibrationConfig(draws=100, tune=100, chains=2, random_seed=3)
+    first = posterior_draws_long(fit_calibration_model(counts, models, config), "r")
+    # Row order of the input must not matter either.
+    shuffled = counts.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    second = posterior_draws_long(fit_calibration_model(shuffled, models, config), "r")
+    pd.testing.assert_frame_equal(
+        first.drop(columns="fit_seconds"), second.drop(columns="fit_seconds")
+    )
+    other_seed = CalibrationConfig(draws=100, tune=100, chains=2, random_seed=4)
+    third = posterior_draws_long(fit_calibration_model(counts, models, other_seed), "r")
+    assert not np.array_equal(first["value"].to_numpy(), third["value"].to_numpy())
+
+
+def test_nutpie_sampler_runs_and_is_deterministic():
+    pytest.importorskip("nutpie")
+    counts, models = _small_problem()
+    config = CalibrationConfig(draws=100, tune=150, chains=2, random_seed=5, sampler="nutpie")
+    first = posterior_draws_long(fit_calibration_model(counts, models, config), "r")
+    second = posterior_draws_long(fit_calibration_model(counts, models, config), "r")
+    assert (first["sampler"] == "nutpie").all()
+    np.testing.assert_array_equal(first["value"].to_numpy(), second["value"].to_numpy())
+
+
+# --------------------------------------------------------------------------------------------
+# Validation and run ids (no sampling)
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_input_problem_is_reported_at_once():
+    counts, _ = _small_problem()
+    counts.loc[0, "n_traces"] = -3
+    counts.loc[1, "judge_id"] = None  # verdict without a judge
+    counts = counts.drop(columns="region")
+    models = pd.DataFrame(
+        {"model_id": ["inc", "cand", "x"], "model_role": ["candidate", "candidate", "retired"]}
+    )
+    config = CalibrationConfig(draws=0, sampler="stan")
+    with pytest.raises(ValueError) as excinfo:
+        fit_calibration_model(counts, models, config)
+    message = str(excinfo.value)
+    for expected in [
+        "missing columns ['region']",
+        "no incumbent",
+        "unknown roles ['retired']",
+        "config.draws",
+        "config.sampler",
+    ]:
+        assert expected in message, message
+
+    counts, _ = _small_problem()
+    counts.loc[0, "n_traces"] = -3
+    counts.loc[1, "judge_id"] = None
+    counts.loc[2, "model_id"] = "ghost"
+    models = pd.DataFrame({"model_id": ["inc", "cand"], "model_role": ["incumbent", "incumbent"]})
+    with pytest.raises(ValueError) as excinfo:
+        fit_calibration_model(counts, models, primary_judge={"correctness": "nobody"})
+    message = str(excinfo.value)
+    for expected in [
+        "negative",
+        "exactly one of judge_id and is_judge_positive",
+        "not in models: ['ghost']",
+        "2 incumbents",
+        "'nobody'",
+    ]:
+        assert expected in message, message
+
+
+def test_empty_counts_are_rejected():
+    _, models = _small_problem()
+    empty = pd.DataFrame(
+        columns=[
+            "model_id",
+            "region",
+            "metric",
+            "judge_id",
+            "is_judge_positive",
+            "is_human_positive",
+            "n_traces",
+        ]
+    )
+    with pytest.raises(ValueError, match="empty"):
+        fit_calibration_model(empty, models)
+
+
+def test_run_id_depends_on_data_and_config_not_on_row_order():
+    counts, models = _small_problem()
+    base = fit_run_id(counts, models, FAST)
+    assert len(base) == 16
+    assert fit_run_id(counts.iloc[::-1], models, FAST) == base
+    assert fit_run_id(counts, models, CalibrationConfig(**{**FAST.__dict__, "cores": 1})) == base
+    changed = counts.copy()
+    changed.loc[0, "n_traces"] += 1
+    assert fit_run_id(changed, models, FAST) != base
+    assert fit_run_id(counts, models, CalibrationConfig(random_seed=8)) != base
