@@ -26,6 +26,7 @@ from llm_migration.simulation import (
     METHOD_LABELS,
     METHODS,
     SCENARIO_NAMES,
+    StudyResults,
     coverage_table,
     decision_table,
     get_scenario,
@@ -287,16 +288,27 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     start = time.perf_counter()
 
-    def progress(name: str, seed: int, seconds: float) -> None:
-        print(f"{name} seed {seed}: {seconds:.0f} s", file=sys.stderr, flush=True)
-
-    results = run_study(args.scenarios, seeds, config, n_boot=args.n_boot, progress=progress)
+    parts: list[StudyResults] = []
+    for name in args.scenarios:
+        for seed in seeds:
+            replicate_start = time.perf_counter()
+            parts.append(run_study([name], [seed], config, n_boot=args.n_boot))
+            print(
+                f"{name} seed {seed}: {time.perf_counter() - replicate_start:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            results = StudyResults(
+                *(
+                    pd.concat([getattr(p, f) for p in parts], ignore_index=True)
+                    for f in StudyResults._fields
+                )
+            )
+            if args.raw_out is not None:  # after every replicate, so a long run can be inspected
+                args.raw_out.mkdir(parents=True, exist_ok=True)
+                for field in results._fields:
+                    getattr(results, field).to_csv(args.raw_out / f"{field}.csv", index=False)
     seconds = time.perf_counter() - start
-
-    if args.raw_out is not None:
-        args.raw_out.mkdir(parents=True, exist_ok=True)
-        for name in results._fields:
-            getattr(results, name).to_csv(args.raw_out / f"{name}.csv", index=False)
 
     text = render(results, args, seconds, previous_findings(args.out))
     args.out.parent.mkdir(parents=True, exist_ok=True)
