@@ -12,7 +12,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from conftest import PROJECT_DIR, query
+from conftest import PROJECT_DIR, query, run_dbt
 from llm_migration import drift
 
 MONDAY = pd.Timestamp("2026-09-07")  # a Monday
@@ -300,15 +300,33 @@ def test_duckdb_stores_the_documented_types(rows):
     assert stored == documented_types()
 
 
+@pytest.fixture(scope="module")
+def drift_build(tmp_path_factory):
+    """The drift table and everything upstream of it, built from the demo; then the model alone
+    again, which reuses the parsed project (partial parsing)."""
+    database = tmp_path_factory.mktemp("drift") / "drift.duckdb"
+    selection = ["--select", "+fct_judge_agreement_over_time", "--indirect-selection", "cautious"]
+    run_dbt(["build", *selection], database)
+    first = query(database, "select distinct run_id from fct_judge_agreement_over_time")
+    run_dbt(["run", "--select", "fct_judge_agreement_over_time"], database)
+    return database, first
+
+
+def invocation_id(database) -> str:
+    run_results = database.parent / "dbt_target" / "run_results.json"
+    return json.loads(run_results.read_text())["metadata"]["invocation_id"]
+
+
 @pytest.mark.dbt
-def test_demo_build_writes_the_table_with_this_invocations_run_id(demo_build):
-    table = query(demo_build, "select * from fct_judge_agreement_over_time")
-    described = query(demo_build, "describe fct_judge_agreement_over_time")
-    assert (
-        dict(zip(described.column_name, described.column_type, strict=True)) == documented_types()
-    )
-    run_results = json.loads((demo_build.parent / "dbt_target" / "run_results.json").read_text())
-    assert set(table.run_id) == {run_results["metadata"]["invocation_id"]}
+def test_demo_build_writes_the_documented_table_with_this_invocations_run_id(drift_build):
+    database, first_run_ids = drift_build
+    table = query(database, "select * from fct_judge_agreement_over_time")
+    described = query(database, "describe fct_judge_agreement_over_time")
+    stored = dict(zip(described.column_name, described.column_type, strict=True))
+    assert stored == documented_types()
+    # the second run, parsed partially, must not keep the first run's id
+    assert set(table.run_id) == {invocation_id(database)}
+    assert set(first_run_ids.run_id) != set(table.run_id)
     # the demo's judge does not change: three metrics over five weeks, nothing flagged
     assert table.groupby(["judge_id", "metric"]).size().eq(5).all()
     assert not table.is_drift_flagged.any()
