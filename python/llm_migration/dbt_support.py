@@ -67,16 +67,17 @@ def reusable_output(session, relation: str, run_id: str, reuse: bool) -> pd.Data
     return None
 
 
-def reuse_or_compute(dbt, session, reuse, compute) -> pd.DataFrame:
+def reuse_or_compute(session, this, fingerprint, reuse, compute) -> pd.DataFrame:
     """The body every output Python model shares.
 
-    Reads run_id from int_run_fingerprint; returns this model's existing rows when they were
-    computed for that run_id (and ``reuse`` allows it), else ``compute(run_id)`` stamped with
-    run_id and computed_at.
+    ``fingerprint`` is the model's ``dbt.ref("int_run_fingerprint")`` (dbt only sees refs written
+    in the model file itself). Returns this model's existing rows when they were computed for
+    that run_id (and ``reuse`` allows it), else ``compute(run_id)`` stamped with run_id and
+    computed_at.
     """
-    run_id = current_run_id(dbt.ref("int_run_fingerprint").df())
-    existing = reusable_output(session, str(dbt.this), run_id, bool(config_literal(reuse, True)))
+    run_id = current_run_id(fingerprint.df())
+    existing = reusable_output(session, str(this), run_id, bool(config_literal(reuse, True)))
     if existing is not None:
-        print(f"{dbt.this}: data and settings unchanged (run_id {run_id}); reusing its rows")
+        print(f"{this}: data and settings unchanged (run_id {run_id}); reusing its rows")
         return existing
     return compute(run_id).assign(run_id=run_id, computed_at=utc_now())

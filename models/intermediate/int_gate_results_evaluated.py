@@ -1,0 +1,42 @@
+"""Every release gate for every candidate: one row per candidate x gate x scope.
+
+Thin: the gates live in llm_migration.gates (policy from var llm_migration_gates).
+"""
+
+from llm_migration.dbt_support import config_literal, reuse_or_compute
+from llm_migration.gates import GatePolicy, evaluate_gates
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    gates = dbt.config.get("gates")
+    metrics = dbt.config.get("metrics")
+    random_seed = dbt.config.get("random_seed")
+    reuse = dbt.config.get("reuse")
+
+    def compute(run_id):
+        policy = GatePolicy.from_vars(config_literal(gates, {}), config_literal(metrics, {}))
+        models = dbt.ref("int_evaluated_models").df()
+        systems_traces = (
+            dbt.ref("int_traces_checked")
+            .filter("rejection_reason is null")
+            .project("model_id, region, latency_ms, cost_usd, is_error")
+            .df()
+        )
+        systems_traces = systems_traces[systems_traces["model_id"].isin(models["model_id"])]
+        traffic = dbt.ref("int_region_traffic_weights").df()
+        return evaluate_gates(
+            dbt.ref("int_model_comparisons_computed").df(),
+            dbt.ref("int_quality_posteriors_summarised").df(),
+            dbt.ref("int_sampler_diagnostics_computed").df(),
+            systems_traces,
+            dbt.ref("int_task_type_counts_aggregated").df(),
+            models,
+            policy,
+            run_id=run_id,
+            traffic_mix=dict(zip(traffic["region"], traffic["traffic_share"], strict=True)),
+            random_seed=int(config_literal(random_seed, 20261122)),
+        )
+
+    fingerprint = dbt.ref("int_run_fingerprint")
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute)

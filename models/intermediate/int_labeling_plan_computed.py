@@ -1,0 +1,30 @@
+"""Where more human labels would settle an unsettled candidate, and about how many.
+
+Thin: the method (variance scaling from the posterior) lives in llm_migration.gates.plan_labels.
+"""
+
+from llm_migration.dbt_support import config_literal, reuse_or_compute
+from llm_migration.gates import GatePolicy, plan_labels
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    gates = dbt.config.get("gates")
+    metrics = dbt.config.get("metrics")
+    hdi_prob = dbt.config.get("hdi_prob")
+    reuse = dbt.config.get("reuse")
+
+    def compute(run_id):
+        policy = GatePolicy.from_vars(config_literal(gates, {}), config_literal(metrics, {}))
+        return plan_labels(
+            dbt.ref("int_gate_results_evaluated").df(),
+            dbt.ref("int_migration_verdicts_decided").df(),
+            dbt.ref("int_model_comparisons_computed").df(),
+            dbt.ref("int_quality_posteriors_summarised").df(),
+            policy,
+            hdi_prob=float(config_literal(hdi_prob, 0.95)),
+            run_id=run_id,
+        )
+
+    fingerprint = dbt.ref("int_run_fingerprint")
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute)

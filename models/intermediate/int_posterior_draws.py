@@ -1,0 +1,44 @@
+"""Posterior draws of the judge-calibration model, fitted on the counts (never on traces).
+
+Thin: the model lives in llm_migration.calibration. When this table already holds draws for the
+current run_id (same counts and settings), they are reused and the sampler does not run.
+"""
+
+from llm_migration.calibration import CalibrationConfig, fit_calibration_model, posterior_draws_long
+from llm_migration.dbt_support import config_literal, reuse_or_compute
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    draws = dbt.config.get("draws")
+    tune = dbt.config.get("tune")
+    chains = dbt.config.get("chains")
+    target_accept = dbt.config.get("target_accept")
+    random_seed = dbt.config.get("random_seed")
+    sampler = dbt.config.get("sampler")
+    priors = dbt.config.get("priors")
+    reuse = dbt.config.get("reuse")
+
+    def compute(run_id):
+        config = CalibrationConfig(
+            draws=int(config_literal(draws, 500)),
+            tune=int(config_literal(tune, 500)),
+            chains=int(config_literal(chains, 4)),
+            target_accept=float(config_literal(target_accept, 0.9)),
+            random_seed=int(config_literal(random_seed, 20261122)),
+            sampler=str(config_literal(sampler, "pymc")),
+            **(config_literal(priors, {}) or {}),
+        )
+        counts = dbt.ref("int_judgement_counts_aggregated").df()
+        models = dbt.ref("int_evaluated_models").df()
+        judges = dbt.ref("int_primary_judges").df()
+        primary = dict(zip(judges["metric"], judges["judge_id"], strict=True))
+        fit = fit_calibration_model(counts, models, config, primary_judge=primary)
+        print(
+            f"int_posterior_draws: {config.sampler} fit of {len(counts)} count rows, "
+            f"{config.chains} chains x {config.draws} draws, {fit.fit_seconds:.1f} s"
+        )
+        return posterior_draws_long(fit, run_id)
+
+    fingerprint = dbt.ref("int_run_fingerprint")
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute)
