@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import duckdb
 import numpy as np
@@ -287,7 +286,7 @@ def documented_types() -> dict[str, str]:
 
 @pytest.mark.parametrize("rows", ["some", "none"])
 def test_duckdb_stores_the_documented_types(rows):
-    # dbt does not enforce contracts on Python models, so this test does it.
+    # the Python model writes these types; the SQL mart then enforces them as a contract
     pairs = simulate_pairs(1, [0.9, 0.8], 100)
     if rows == "none":
         pairs = pairs.iloc[:0]
@@ -303,30 +302,30 @@ def test_duckdb_stores_the_documented_types(rows):
 @pytest.fixture(scope="module")
 def drift_build(tmp_path_factory):
     """The drift table and everything upstream of it, built from the demo; then the model alone
-    again, which reuses the parsed project (partial parsing)."""
+    again, which must reuse its rows (same data and settings, same run_id)."""
     database = tmp_path_factory.mktemp("drift") / "drift.duckdb"
     selection = ["--select", "+fct_judge_agreement_over_time", "--indirect-selection", "cautious"]
     run_dbt(["build", *selection], database)
-    first = query(database, "select distinct run_id from fct_judge_agreement_over_time")
-    run_dbt(["run", "--select", "fct_judge_agreement_over_time"], database)
+    first = query(database, "select * from fct_judge_agreement_over_time")
+    rerun = ["--select", "int_judge_agreement_computed", "fct_judge_agreement_over_time"]
+    run_dbt(["run", *rerun], database)
     return database, first
 
 
-def invocation_id(database) -> str:
-    run_results = database.parent / "dbt_target" / "run_results.json"
-    return json.loads(run_results.read_text())["metadata"]["invocation_id"]
-
-
 @pytest.mark.dbt
-def test_demo_build_writes_the_documented_table_with_this_invocations_run_id(drift_build):
-    database, first_run_ids = drift_build
+def test_demo_build_writes_the_documented_table_stamped_with_the_data_run_id(drift_build):
+    database, first = drift_build
     table = query(database, "select * from fct_judge_agreement_over_time")
     described = query(database, "describe fct_judge_agreement_over_time")
     stored = dict(zip(described.column_name, described.column_type, strict=True))
     assert stored == documented_types()
-    # the second run, parsed partially, must not keep the first run's id
-    assert set(table.run_id) == {invocation_id(database)}
-    assert set(first_run_ids.run_id) != set(table.run_id)
+    fingerprint = query(database, "select run_id from int_run_fingerprint").run_id.iloc[0]
+    assert set(table.run_id) == {fingerprint}
+    # the rerun on unchanged data reused the rows: computed_at included
+    pd.testing.assert_frame_equal(
+        table.sort_values(["judge_id", "metric", "week_start"]).reset_index(drop=True),
+        first.sort_values(["judge_id", "metric", "week_start"]).reset_index(drop=True),
+    )
     # the demo's judge does not change: three metrics over five weeks, nothing flagged
     assert table.groupby(["judge_id", "metric"]).size().eq(5).all()
     assert not table.is_drift_flagged.any()
