@@ -1,4 +1,4 @@
-"""How much does trace volume cost a `dbt build`, against the cheapest possible computation?
+"""How much does trace volume cost a `dbt build`, against one plain query doing the same work?
 
 One run measures, each in its own process (wall time and peak resident memory):
 
@@ -14,9 +14,9 @@ The marginal cost of scale is (c - b) / a: what the package pays per unit of vol
 with one well-written query. Target: at most 3. It also prints the slowest nodes of each build
 from dbt's run_results.json and checks that the floor and the package agree on every count.
 
-Generate the inputs first: ``python bench/generate_paper_scale.py`` (about 30 s). Then
-``python bench/bench_build.py`` (full build) or ``python bench/bench_build.py --select sql``
-(only the SQL models and the tests on them).
+Run ``python bench/bench_build.py`` (full build) or ``python bench/bench_build.py --select sql``
+(only the SQL models and the tests on them). The paper-scale inputs are generated first if
+``bench/out/paper`` has none (``bench/generate_paper_scale.py``, about 30 s).
 """
 
 from __future__ import annotations
@@ -355,12 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         if not (paper_dir / f"{n}.parquet").exists()
     ]
     if missing:
-        print(
-            f"no paper-scale {', '.join(missing)} in {paper_dir}: run "
-            f"`python bench/generate_paper_scale.py {args.paper_dir}` first",
-            file=sys.stderr,
-        )
-        return 2
+        print(f"no paper-scale inputs in {paper_dir}: generating them (about 30 s) ...", flush=True)
+        generator = Path(__file__).resolve().parent / "generate_paper_scale.py"
+        subprocess.run([sys.executable, str(generator), str(paper_dir)], check=True)
     select = SELECT_PRESETS.get(args.select, ["--select", args.select])
     keep = args.work_dir is not None
     work_dir = (args.work_dir or Path(tempfile.mkdtemp(prefix="llm_migration_bench_"))).resolve()
