@@ -7,6 +7,10 @@ The model (binary metrics; see DESIGN.md) for cell c = (model m, region r, metri
 
       logit theta[m, r, k] = mu[m, k] + sigma[k] * z[m, r, k]
 
+  with z standardised region effects that sum to zero over regions, so mu[m, k] is the mean of
+  the model's regional logits (see ``_standard_effects`` for why). Judge effects u below are
+  built the same way over models.
+
 - judge error rates, partially pooled across models under test. Sensitivity and specificity are
   read off a three-way split of probability mass into a false-negative share, a false-positive
   share and the informative share J = Se + Sp - 1 (Youden's J)::
@@ -474,12 +478,16 @@ def _index(values: pd.Series, levels: list) -> np.ndarray:
 
 
 def _standard_effects(name: str, dims: tuple[str, ...], n_last: int):
-    """Standardised group effects summing to zero over the last dim (zeros for one group).
+    """Standardised group effects that sum to zero over the last dim (zeros for one group).
 
-    Zero-sum effects make the group mean (mu, a) the mean of the groups' logits instead of a
-    quantity only the prior separates from the effects' average: with well-measured groups the
-    plain non-centred form leaves a long ridge mu + sigma * mean(z) = const that forces NUTS into
-    deep trees.
+    Zero-sum effects make the group mean (``mu``, ``a``) the mean of the groups' logits. With the
+    plain non-centred form and well-measured groups only the prior separates ``mu`` from
+    ``sigma * mean(z)``, a long ridge that forces NUTS into deep trees. ``raw ~ Normal(0, 1)``
+    centred over the last dim and scaled by sqrt(n / (n - 1)) gives effects with unit marginal
+    variance summing to zero; the one direction left free, the mean of ``raw``, does not touch
+    the likelihood and stays an independent Normal(0, 1/n) that NUTS samples without effort.
+    This builds a much smaller graph than ``pm.ZeroSumNormal``, for the same distribution up to
+    the sqrt(n / (n - 1)) scale, so compiling the model stays quick.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -487,7 +495,9 @@ def _standard_effects(name: str, dims: tuple[str, ...], n_last: int):
     if n_last < 2:
         shape = tuple(len(pm.modelcontext(None).coords[d]) for d in dims)
         return pt.zeros(shape)
-    return pm.ZeroSumNormal(name, sigma=1.0, n_zerosum_axes=1, dims=dims)
+    raw = pm.Normal(name, 0.0, 1.0, dims=dims)
+    n = pt.cast(raw.shape[-1], "float64")  # symbolic, so the compiled code fits any size
+    return (raw - raw.mean(axis=-1, keepdims=True)) * pt.sqrt(n / (n - 1.0))
 
 
 def build_calibration_model(
@@ -542,7 +552,9 @@ def build_calibration_model(
     def counts(name):
         return cells[name].to_numpy(dtype=np.int64)
 
-    with pm.Model(coords=coords) as model:
+    # Every parameter is valid by construction (softplus, softmax, logit scale), so the
+    # distributions' parameter checks would only enlarge the graph PyTensor has to rewrite.
+    with pm.Model(coords=coords, check_bounds=False) as model:
         mu = pm.Normal("mu", 0.0, config.mu_sd, dims=("model", "metric"))
         sigma = pm.HalfNormal("sigma_region", config.sigma_region_scale, dims="metric")
         eta_theta = mu[:, None, :] + sigma[None, None, :] * _standard_effects(
@@ -551,9 +563,11 @@ def build_calibration_model(
         pm.Deterministic("theta", pm.math.invlogit(eta_theta), dims=("model", "region", "metric"))
 
         # Gathers from flattened arrays compile to C (AdvancedSubtensor1); multi-axis fancy
-        # indexing and its gradient run in Python and dominated the cost of a gradient.
+        # indexing and its gradient run in Python and dominated the cost of a gradient. The
+        # indices are data too, so the compiled code is reused when the cells change.
         n_model, n_region, n_metric = len(models), len(regions), len(metrics)
-        eta_c = eta_theta.reshape((-1,))[(cm * n_region + cr) * n_metric + ck]
+        theta_index = pm.Data("cell_theta_index", (cm * n_region + cr) * n_metric + ck, dims="cell")
+        eta_c = eta_theta.reshape((-1,))[theta_index]
         pm.Binomial(
             "human_positive_unjudged",
             n=pm.Data("n_labeled_unjudged", counts("n_labeled_unjudged"), dims="cell"),
@@ -584,12 +598,13 @@ def build_calibration_model(
             dims_jmk = ("judge", "model", "metric")
             pm.Deterministic("sensitivity", pt.exp(pt.softplus(eta_fp) - log_norm), dims=dims_jmk)
             pm.Deterministic("specificity", pt.exp(pt.softplus(eta_fn) - log_norm), dims=dims_jmk)
-            pm.Deterministic("youden_j", pt.exp(-log_norm), dims=dims_jmk)
 
             # In every log-odds below the softmax normaliser cancels: log Se = softplus(eta_fp)
             # - norm, log(1 - Se) = eta_fn - norm, log Sp = softplus(eta_fn) - norm,
             # log(1 - Sp) = eta_fp - norm.
-            flat_jmk = (cj * n_model + cm) * n_metric + ck
+            flat_jmk = pm.Data(
+                "cell_judge_error_index", (cj * n_model + cm) * n_metric + ck, dims="cell"
+            )
             efn, efp = eta_fn.reshape((-1,))[flat_jmk], eta_fp.reshape((-1,))[flat_jmk]
             log_theta, log_1m_theta = -pt.softplus(-eta_c), -pt.softplus(eta_c)
             sp_fn, sp_fp = pt.softplus(efn), pt.softplus(efp)
@@ -631,10 +646,16 @@ def build_calibration_model(
             )
 
             if len(secondary):
-                flat_pairs = (
-                    _index(secondary["judge_id"], judges) * n_model
-                    + _index(secondary["model_id"], models)
-                ) * n_metric + _index(secondary["metric"], metrics)
+                flat_pairs = pm.Data(
+                    "secondary_pair_judge_error_index",
+                    (
+                        _index(secondary["judge_id"], judges) * n_model
+                        + _index(secondary["model_id"], models)
+                    )
+                    * n_metric
+                    + _index(secondary["metric"], metrics),
+                    dims="secondary_pair",
+                )
                 sfn = eta_fn.reshape((-1,))[flat_pairs]
                 sfp = eta_fp.reshape((-1,))[flat_pairs]
 

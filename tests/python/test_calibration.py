@@ -26,7 +26,7 @@ MODELS = [
     ("cand_flattered", "candidate", 0.55, 60),  # the judge is lenient with its own family
     ("cand_unlabeled", "candidate", 0.90, 0),
 ]
-FAST = CalibrationConfig(draws=300, tune=400, chains=2, random_seed=7)
+FAST = CalibrationConfig(draws=250, tune=300, chains=2, random_seed=7)
 
 
 def simulate_counts(seed: int = 11, n_traces: int = 600, n_unjudged: int = 8):
@@ -54,6 +54,18 @@ def simulate_counts(seed: int = 11, n_traces: int = 600, n_unjudged: int = 8):
                         mask = judge == jp
                         mask &= ~labeled if hp is None else labeled & (human == hp)
                         rows.append((model_id, region, metric, "judge_a", jp, hp, int(mask.sum())))
+                if metric == "correctness":
+                    # A second, stricter judge re-scores the labelled traces only: it is
+                    # calibrated on those pairs and must not count the labels again for theta.
+                    second = np.where(
+                        human, rng.random(n_traces) < 0.7, rng.random(n_traces) > 0.97
+                    )
+                    for jp in (True, False):
+                        for hp in (True, False):
+                            mask = labeled & (second == jp) & (human == hp)
+                            rows.append(
+                                (model_id, region, metric, "judge_b", jp, hp, int(mask.sum()))
+                            )
                 if n_labels:
                     extra = rng.random(n_unjudged) < theta
                     for hp in (True, False):
@@ -142,6 +154,13 @@ def test_model_without_labels_gets_wider_intervals(fitted):
     assert width["cand_unlabeled"] < 0.9  # still informed by the pooled judge error rates
 
 
+def test_secondary_judge_is_calibrated_on_its_labelled_pairs(fitted):
+    _, draws = fitted
+    judge_b = draws[draws["judge_id"] == "judge_b"].groupby("quantity")["value"].mean()
+    assert judge_b["sensitivity"] == pytest.approx(0.70, abs=0.1)
+    assert judge_b["specificity"] == pytest.approx(0.97, abs=0.05)
+
+
 def test_judge_is_better_than_chance_in_every_draw(fitted):
     fit, _ = fitted
     posterior = fit.idata.posterior
@@ -159,8 +178,14 @@ def test_draws_long_layout(simulated, fitted):
     assert len(theta) == 24 * per_key
     assert theta["judge_id"].isna().all()
     se = draws[draws["quantity"] == "sensitivity"]
-    assert len(se) == len(MODELS) * len(METRICS) * per_key
-    assert se["region"].isna().all() and (se["judge_id"] == "judge_a").all()
+    # judge_a scores every model on both metrics, judge_b the labelled models on correctness.
+    assert len(se) == (len(MODELS) * len(METRICS) + 3) * per_key
+    assert se["region"].isna().all()
+    assert set(se.loc[se["judge_id"] == "judge_b", "model_id"]) == {
+        "inc",
+        "cand_fair",
+        "cand_flattered",
+    }
     div = draws[draws["quantity"] == "diverging"]
     assert len(div) == per_key
     assert div[["model_id", "region", "metric", "judge_id"]].isna().all().all()
@@ -183,8 +208,12 @@ def test_draws_long_layout(simulated, fitted):
 
 
 def _small_problem():
-    """Two models x one region x one metric; judge_b scores only a labelled subset."""
-    rows = [
+    """Two models x two regions x two metrics; judge_b scores only a labelled subset.
+
+    Same graph structure as the simulated problem (several models and regions, a secondary
+    judge), so PyTensor's compile cache serves every fit in this file after the first.
+    """
+    eu = [
         ("inc", "eu", "correctness", "judge_a", True, True, 30),
         ("inc", "eu", "correctness", "judge_a", True, False, 4),
         ("inc", "eu", "correctness", "judge_a", False, True, 3),
@@ -201,8 +230,23 @@ def _small_problem():
         ("cand", "eu", "correctness", "judge_a", True, None, 250),
         ("cand", "eu", "correctness", "judge_a", False, None, 200),
     ]
+    # A second metric keeps every dim longer than one, like the simulated problem.
+    refusal = [
+        (m, r, "refusal", "judge_a", jp, hp, n)
+        for m in ("inc", "cand")
+        for r in ("eu", "us")
+        for jp, hp, n in [(True, True, 4), (False, False, 20), (False, None, 150)]
+    ]
+    us = [
+        ("inc", "us", "correctness", "judge_a", True, True, 12),
+        ("inc", "us", "correctness", "judge_a", False, False, 9),
+        ("inc", "us", "correctness", "judge_a", True, None, 100),
+        ("inc", "us", "correctness", "judge_a", False, None, 80),
+        ("cand", "us", "correctness", "judge_a", True, None, 120),
+        ("cand", "us", "correctness", "judge_a", False, None, 70),
+    ]
     counts = pd.DataFrame(
-        rows,
+        eu + us + refusal,
         columns=[
             "model_id",
             "region",
@@ -219,15 +263,19 @@ def _small_problem():
 
 def test_primary_judge_defaults_to_most_verdicts_and_can_be_overridden():
     counts, _ = _small_problem()
-    assert resolve_primary_judges(counts) == {"correctness": "judge_a"}
-    assert resolve_primary_judges(counts, {"correctness": "judge_b"}) == {"correctness": "judge_b"}
+    assert resolve_primary_judges(counts) == {"correctness": "judge_a", "refusal": "judge_a"}
+    assert resolve_primary_judges(counts, {"correctness": "judge_b"}) == {
+        "correctness": "judge_b",
+        "refusal": "judge_a",
+    }
     with pytest.raises(ValueError, match="judge_c"):
         resolve_primary_judges(counts, {"correctness": "judge_c"})
 
 
 def test_cell_evidence_counts_only_the_primary_judge():
     counts, _ = _small_problem()
-    inc = cell_evidence(counts).set_index("model_id").loc["inc"]
+    evidence = cell_evidence(counts).set_index(["model_id", "region", "metric"])
+    inc = evidence.loc[("inc", "eu", "correctness")]
     assert inc["judge_id"] == "judge_a"
     assert inc["n_judged"] == 500 and inc["n_judged_positive"] == 334
     assert (inc["n_labeled_judged_positive"], inc["n_human_positive_judged_positive"]) == (34, 30)
@@ -256,7 +304,7 @@ def test_nullable_dtypes_and_secondary_judge_fit():
         ("judge_a", "cand"),
         ("judge_b", "inc"),
     }
-    assert fit.primary_judge == {"correctness": "judge_a"}
+    assert fit.primary_judge == {"correctness": "judge_a", "refusal": "judge_a"}
 
 
 def test_same_seed_gives_identical_draws():
@@ -269,11 +317,9 @@ def test_same_seed_gives_identical_draws():
     pd.testing.assert_frame_equal(
         first.drop(columns="fit_seconds"), second.drop(columns="fit_seconds")
     )
-    other_seed = CalibrationConfig(draws=100, tune=100, chains=2, random_seed=4)
-    third = posterior_draws_long(fit_calibration_model(counts, models, other_seed), "r")
-    assert not np.array_equal(first["value"].to_numpy(), third["value"].to_numpy())
 
 
+@pytest.mark.slow  # numba compiles nutpie's model on every fit: over a minute on 2 cores
 def test_nutpie_sampler_runs_and_is_deterministic():
     pytest.importorskip("nutpie")
     counts, models = _small_problem()

@@ -1,0 +1,354 @@
+"""Tests of the posterior summaries on hand-made draws whose answers are computable by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from llm_migration.calibration import CalibrationConfig, fit_calibration_model, posterior_draws_long
+from llm_migration.posteriors import (
+    COMPARISON_COLUMNS,
+    DIAGNOSTICS_COLUMNS,
+    JUDGE_CALIBRATION_COLUMNS,
+    QUALITY_COLUMNS,
+    cohen_kappa,
+    compare_to_incumbent,
+    sampler_diagnostics,
+    summarise_judge_calibration,
+    summarise_quality,
+)
+
+MODELS = pd.DataFrame({"model_id": ["inc", "cand"], "model_role": ["incumbent", "candidate"]})
+COUNT_COLUMNS = [
+    "model_id",
+    "region",
+    "metric",
+    "judge_id",
+    "is_judge_positive",
+    "is_human_positive",
+    "n_traces",
+]
+
+
+def make_draws(theta=None, sensitivity=None, specificity=None, diverging=None, run_id="run-x"):
+    """Long draws table from {key: array (chain, draw)}; theta keys are (model, region, metric),
+    sensitivity/specificity keys (judge, model, metric)."""
+    rows = []
+
+    def add(quantity, key, values):
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        for chain in range(values.shape[0]):
+            for draw in range(values.shape[1]):
+                rows.append((run_id, quantity, *key, chain, draw, values[chain, draw]))
+
+    for (model_id, region, metric), v in (theta or {}).items():
+        add("theta", (model_id, region, metric, None), v)
+    for quantity, table in (("sensitivity", sensitivity), ("specificity", specificity)):
+        for (judge_id, model_id, metric), v in (table or {}).items():
+            add(quantity, (model_id, None, metric, judge_id), v)
+    if diverging is not None:
+        add("diverging", (None, None, None, None), diverging)
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "run_id",
+            "quantity",
+            "model_id",
+            "region",
+            "metric",
+            "judge_id",
+            "chain",
+            "draw",
+            "value",
+        ],
+    )
+    out["sampler"] = "pymc"
+    out["fit_seconds"] = 1.5
+    return out
+
+
+def as_read_back(draws: pd.DataFrame) -> pd.DataFrame:
+    """What a warehouse round trip may return: shuffled rows, string dtypes, float ids."""
+    out = draws.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    for name in ("run_id", "quantity", "model_id", "region", "metric", "judge_id"):
+        out[name] = out[name].astype("string")
+    out["chain"] = out["chain"].astype("float64")
+    out["draw"] = out["draw"].astype("Int32")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# summarise_quality
+# --------------------------------------------------------------------------------------------
+
+INC_EU = [0.1, 0.2, 0.3, 0.4]
+INC_US = [0.5, 0.5, 0.5, 0.5]
+CAND_EU = [0.2, 0.2, 0.4, 0.4]
+
+
+def quality_inputs():
+    draws = make_draws(
+        theta={
+            ("inc", "eu", "correctness"): [INC_EU],
+            ("inc", "us", "correctness"): [INC_US],
+            ("cand", "eu", "correctness"): [CAND_EU],
+        }
+    )
+    counts = pd.DataFrame(
+        [
+            ("inc", "eu", "correctness", "j", True, True, 6),
+            ("inc", "eu", "correctness", "j", False, False, 4),
+            ("inc", "eu", "correctness", "j", True, None, 30),
+            ("inc", "eu", "correctness", "j", False, None, 60),
+            ("inc", "eu", "correctness", None, None, True, 5),
+            ("inc", "us", "correctness", "j", True, None, 70),
+            ("inc", "us", "correctness", "j", False, None, 30),
+            ("cand", "eu", "correctness", "j", True, None, 10),
+            ("cand", "eu", "correctness", "j", False, None, 10),
+            ("cand", "eu", "correctness", "other", True, True, 3),
+        ],
+        columns=COUNT_COLUMNS,
+    )
+    # 'ap' carries traffic nobody was evaluated on: shares are renormalised over each model's
+    # regions. Raw weights (not shares) must be normalised too.
+    traffic = pd.DataFrame({"region": ["eu", "us", "ap"], "traffic_weight": [10.0, 30.0, 60.0]})
+    return draws, counts, traffic
+
+
+def test_quality_post_stratifies_each_draw_with_renormalised_traffic_shares():
+    draws, counts, traffic = quality_inputs()
+    out = summarise_quality(as_read_back(draws), counts, traffic, MODELS)
+    assert list(out.columns) == QUALITY_COLUMNS
+    out = out.set_index(["model_id", "region"])
+
+    # inc has eu (0.1 of traffic) and us (0.3): renormalised to 0.25 / 0.75.
+    expected = 0.25 * np.array(INC_EU) + 0.75 * np.array(INC_US)
+    inc_all = out.loc[("inc", "ALL")]
+    assert inc_all["posterior_mean"] == pytest.approx(expected.mean())
+    assert inc_all["posterior_sd"] == pytest.approx(expected.std(ddof=1))
+    # With 4 draws a 95% HDI spans all of them.
+    assert (inc_all["hdi_low"], inc_all["hdi_high"]) == pytest.approx((0.4, 0.475))
+    # cand has eu only: its overall rate is its eu rate.
+    assert out.loc[("cand", "ALL"), "posterior_mean"] == pytest.approx(np.mean(CAND_EU))
+    assert out.loc[("cand", "ALL"), "model_role"] == "candidate"
+    assert out.loc[("inc", "eu"), "posterior_mean"] == pytest.approx(0.25)
+
+
+def test_quality_counts_and_observed_rates():
+    draws, counts, traffic = quality_inputs()
+    out = summarise_quality(draws, counts, traffic, MODELS).set_index(["model_id", "region"])
+    eu = out.loc[("inc", "eu")]
+    assert (eu["n_traces"], eu["n_judged"], eu["n_human_labeled"]) == (105, 100, 15)
+    assert eu["judge_positive_rate"] == pytest.approx(36 / 100)
+    assert eu["human_positive_rate"] == pytest.approx(11 / 15)
+    inc_all = out.loc[("inc", "ALL")]
+    assert (inc_all["n_traces"], inc_all["n_judged"], inc_all["n_human_labeled"]) == (205, 200, 15)
+    assert inc_all["judge_positive_rate"] == pytest.approx(106 / 200)  # pooled, not weighted
+    # cand: judge 'j' has the most verdicts, so 'other' (a labelled pair) does not count here.
+    cand = out.loc[("cand", "eu")]
+    assert (cand["n_traces"], cand["n_judged"], cand["n_human_labeled"]) == (20, 20, 0)
+    assert pd.isna(cand["human_positive_rate"])
+    assert (out["run_id"] == "run-x").all()
+    assert str(out["computed_at"].dt.tz) == "UTC"
+
+
+def test_quality_rejects_a_model_without_traffic():
+    draws, counts, _ = quality_inputs()
+    traffic = pd.DataFrame({"region": ["ap"], "traffic_share": [1.0]})
+    with pytest.raises(ValueError, match="no.*traffic|traffic.*undefined"):
+        summarise_quality(draws, counts, traffic, MODELS)
+
+
+# --------------------------------------------------------------------------------------------
+# compare_to_incumbent
+# --------------------------------------------------------------------------------------------
+
+METRICS = {
+    "correctness": {"direction": "higher_is_better", "margin": 0.02},
+    "refusal": {"direction": "lower_is_better", "margin": 0.02},
+}
+
+
+def comparison_draws():
+    inc_refusal = np.array([0.10, 0.10, 0.10, 0.10])
+    cand_refusal = np.array([0.13, 0.11, 0.09, 0.08])  # incumbent - candidate: -.03 -.01 .01 .02
+    return make_draws(
+        theta={
+            ("inc", "eu", "refusal"): [inc_refusal],
+            ("cand", "eu", "refusal"): [cand_refusal],
+            ("inc", "us", "refusal"): [inc_refusal],
+            ("cand", "us", "refusal"): [inc_refusal - 0.04],  # clearly better in us
+            ("inc", "eu", "correctness"): [[0.5, 0.6, 0.7, 0.8]],
+            ("cand", "eu", "correctness"): [[0.6, 0.6, 0.6, 0.6]],
+            ("inc", "us", "correctness"): [[0.5, 0.5, 0.5, 0.5]],
+        }
+    )
+
+
+def test_comparison_orientation_margins_and_probabilities():
+    traffic = pd.DataFrame({"region": ["eu", "us"], "traffic_share": [0.5, 0.5]})
+    out = compare_to_incumbent(as_read_back(comparison_draws()), traffic, MODELS, METRICS)
+    assert list(out.columns) == COMPARISON_COLUMNS
+    out = out.set_index(["metric", "region"])
+
+    eu = out.loc[("refusal", "eu")]
+    assert eu["diff_mean"] == pytest.approx(np.mean([-0.03, -0.01, 0.01, 0.02]))
+    assert eu["prob_better"] == pytest.approx(0.5)
+    assert eu["prob_noninferior"] == pytest.approx(0.75)
+    assert eu["prob_worse_beyond_margin"] == pytest.approx(0.25)
+    assert (eu["diff_hdi_low"], eu["diff_hdi_high"]) == pytest.approx((-0.03, 0.02))
+    assert (eu["candidate_model_id"], eu["incumbent_model_id"], eu["margin"]) == (
+        "cand",
+        "inc",
+        0.02,
+    )
+    assert out.loc[("refusal", "us"), "diff_mean"] == pytest.approx(0.04)
+    assert out.loc[("refusal", "us"), "prob_better"] == 1.0
+    overall = out.loc[("refusal", "ALL")]
+    assert overall["diff_mean"] == pytest.approx(0.5 * eu["diff_mean"] + 0.5 * 0.04)
+
+    # correctness: candidate - incumbent, paired by draw; only eu is common to both models.
+    assert out.loc[("correctness", "eu"), "diff_mean"] == pytest.approx(-0.05)
+    assert out.loc[("correctness", "eu"), "prob_better"] == pytest.approx(0.25)
+    assert ("correctness", "us") not in out.index
+    assert out.loc[("correctness", "ALL"), "diff_mean"] == pytest.approx(-0.05)
+
+
+def test_comparison_needs_config_for_every_metric():
+    traffic = pd.DataFrame({"region": ["eu", "us"], "traffic_share": [0.5, 0.5]})
+    bad = {"refusal": {"direction": "down", "margin": -1}}
+    with pytest.raises(ValueError) as excinfo:
+        compare_to_incumbent(comparison_draws(), traffic, MODELS, bad)
+    message = str(excinfo.value)
+    assert "'correctness'" in message and "direction" in message and "margin" in message
+
+
+# --------------------------------------------------------------------------------------------
+# summarise_judge_calibration
+# --------------------------------------------------------------------------------------------
+
+
+def test_cohen_kappa_by_hand():
+    # p_o = 35/50, p_e = 0.5 * 0.6 + 0.5 * 0.4 = 0.5 -> kappa = 0.4
+    assert cohen_kappa(20, 5, 10, 15) == pytest.approx(0.4)
+    assert cohen_kappa(10, 0, 0, 10) == pytest.approx(1.0)
+    assert cohen_kappa(0, 0, 0, 0) is None
+    assert cohen_kappa(7, 0, 0, 0) is None  # everyone always says positive: chance agreement 1
+
+
+def test_judge_calibration_summary():
+    draws = make_draws(
+        sensitivity={
+            ("j", "inc", "correctness"): [[0.8, 0.9]],
+            ("j", "cand", "correctness"): [[0.7, 0.7]],
+        },
+        specificity={
+            ("j", "inc", "correctness"): [[0.6, 0.8]],
+            ("j", "cand", "correctness"): [[0.5, 0.7]],
+        },
+    )
+    counts = pd.DataFrame(
+        [
+            ("inc", "eu", "correctness", "j", True, True, 12),
+            ("inc", "us", "correctness", "j", True, True, 8),
+            ("inc", "eu", "correctness", "j", True, False, 5),
+            ("inc", "eu", "correctness", "j", False, True, 10),
+            ("inc", "us", "correctness", "j", False, False, 15),
+            ("inc", "us", "correctness", "j", False, None, 400),
+            ("inc", "us", "correctness", None, None, True, 9),
+            ("cand", "eu", "correctness", "j", True, None, 100),
+        ],
+        columns=COUNT_COLUMNS,
+    ).astype({"is_human_positive": "boolean", "is_judge_positive": "boolean"})
+    out = summarise_judge_calibration(as_read_back(draws), counts)
+    assert list(out.columns) == JUDGE_CALIBRATION_COLUMNS
+    out = out.set_index("model_id")
+    inc = out.loc["inc"]
+    assert inc["n_pairs"] == 50
+    assert inc["cohen_kappa"] == pytest.approx(0.4)
+    assert inc["sensitivity_mean"] == pytest.approx(0.85)
+    assert inc["specificity_mean"] == pytest.approx(0.7)
+    assert (inc["specificity_hdi_low"], inc["specificity_hdi_high"]) == pytest.approx((0.6, 0.8))
+    assert out.loc["cand", "n_pairs"] == 0 and pd.isna(out.loc["cand", "cohen_kappa"])
+
+
+# --------------------------------------------------------------------------------------------
+# sampler_diagnostics
+# --------------------------------------------------------------------------------------------
+
+
+def test_diagnostics_trust_well_mixed_chains_and_name_every_failure():
+    rng = np.random.default_rng(0)
+    good = {("inc", r, "correctness"): rng.normal(0.5, 0.05, (4, 500)) for r in ("eu", "us")}
+    out = sampler_diagnostics(make_draws(theta=good, diverging=np.zeros((4, 500))))
+    assert list(out.columns) == DIAGNOSTICS_COLUMNS
+    row = out.iloc[0]
+    assert (row["chains"], row["draws"], row["n_divergences"]) == (4, 500, 0)
+    assert row["max_r_hat"] < 1.01 and row["min_ess_bulk"] > 1000
+    assert bool(row["is_trusted"]) and row["untrusted_reason"] is None
+    assert (row["sampler"], row["fit_seconds"]) == ("pymc", 1.5)
+
+    stuck = dict(good)
+    stuck[("inc", "eu", "correctness")] = (
+        stuck[("inc", "eu", "correctness")] + np.arange(4)[:, None]
+    )
+    diverging = np.zeros((4, 500))
+    diverging[1, :3] = 1
+    row = sampler_diagnostics(make_draws(theta=stuck, diverging=diverging)).iloc[0]
+    assert not row["is_trusted"] and row["n_divergences"] == 3
+    for part in ("r_hat", "ESS", "3 divergent"):
+        assert part in row["untrusted_reason"]
+    relaxed = sampler_diagnostics(
+        make_draws(theta=good, diverging=diverging), thresholds={"max_divergences": 5}
+    ).iloc[0]
+    assert bool(relaxed["is_trusted"])
+
+
+# --------------------------------------------------------------------------------------------
+# End to end on a real (tiny) fit
+# --------------------------------------------------------------------------------------------
+
+
+def test_summaries_of_a_real_fit():
+    counts = pd.DataFrame(
+        [
+            (m, r, k, "j", jp, hp, n)
+            for m in ("inc", "cand")
+            for r in ("eu", "us")
+            for k in ("correctness", "refusal")
+            for jp, hp, n in [
+                (True, True, 20),
+                (True, False, 3),
+                (False, True, 2),
+                (False, False, 10),
+                (True, None, 200),
+                (False, None, 90),
+            ]
+        ]
+        # a second judge on a few labelled traces (same graph structure as the other test fits,
+        # so PyTensor's compile cache is shared)
+        + [
+            ("inc", "eu", "correctness", "k", True, True, 8),
+            ("inc", "eu", "correctness", "k", False, False, 4),
+        ],
+        columns=COUNT_COLUMNS,
+    )
+    config = CalibrationConfig(draws=100, tune=100, chains=2, random_seed=2)
+    draws = posterior_draws_long(fit_calibration_model(counts, MODELS, config), "e2e")
+    traffic = pd.DataFrame({"region": ["eu", "us"], "traffic_share": [0.4, 0.6]})
+    quality = summarise_quality(draws, counts, traffic, MODELS)
+    assert len(quality) == 2 * 3 * 2 and quality["hdi_low"].lt(quality["hdi_high"]).all()
+    comparisons = compare_to_incumbent(draws, traffic, MODELS, METRICS)
+    assert set(comparisons["region"]) == {"eu", "us", "ALL"}
+    judges = summarise_judge_calibration(draws, counts)
+    assert judges.set_index(["judge_id", "model_id", "metric"])["n_pairs"].to_dict() == {
+        ("j", "cand", "correctness"): 70,
+        ("j", "cand", "refusal"): 70,
+        ("j", "inc", "correctness"): 70,
+        ("j", "inc", "refusal"): 70,
+        ("k", "inc", "correctness"): 12,
+    }
+    diagnostics = sampler_diagnostics(draws)
+    assert diagnostics.loc[0, "chains"] == 2 and diagnostics.loc[0, "draws"] == 100
+    assert isinstance(diagnostics.loc[0, "is_trusted"], (bool, np.bool_))
