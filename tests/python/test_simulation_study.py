@@ -185,11 +185,12 @@ def test_decisions_are_oriented_by_metric_direction():
 def coverage_lower_bound(n_cells: int, n_seeds: int, nominal: float = 0.95) -> float:
     """Smallest coverage a valid 95% interval method should show on ``n_cells`` cells.
 
-    Cells of one simulated data set share the judge's error, so their misses come together; we
-    allow for that with a design effect of 3 (the three regions of a model and metric share the
-    model's judge error rates: at worst they miss together), i.e. an effective sample of
-    n_cells / 3, and take the 0.1% quantile of the binomial: a valid method falls below it in
-    about one run in a thousand.
+    Cells of one simulated data set are not independent: the three regions of a model and metric
+    share that model's judge error rates, so their misses tend to come together. We allow for it
+    with a design effect of 3, the size of those clusters (the largest design effect they can
+    cause); in a 6-seed pilot the measured design effect of the Bayesian misses was 0.4 to 2.3
+    across scenarios. With the effective sample n_cells / 3 we take the 0.1% quantile of the
+    binomial: a valid method falls below it in about one run in a thousand.
     """
     n_eff = max(n_cells // 3, 1)
     return stats.binom.ppf(0.001, n_eff, nominal) / n_eff
@@ -262,20 +263,44 @@ def slow_selected(request):
 
 @pytest.mark.slow
 def test_slow_study_coverage_across_all_scenarios(slow_selected):
-    seeds = list(range(101, 109))
+    # 5 scenarios x 6 seeds, about half an hour on 2 cores. bench/simulation_study.py runs the
+    # same study with 20 seeds for docs/simulation_study.md.
+    seeds = list(range(101, 107))
     config = CalibrationConfig(draws=300, tune=300, chains=2)
     results = run_study(list(SCENARIO_NAMES), seeds, config=config, n_boot=1000)
     summary = summarise_study(results).set_index(["scenario", "method"])
     n_cells = len(seeds) * 18
-    bound = coverage_lower_bound(n_cells, len(seeds))
     for scenario in SCENARIO_NAMES:
-        assert summary.loc[(scenario, "bayes"), "coverage"] >= bound, scenario
+        assert summary.loc[(scenario, "bayes"), "coverage"] >= coverage_lower_bound(
+            n_cells, len(seeds)
+        ), scenario
+        # Every scenario's judge errs (Se, Sp < 1), so the judge-only rate is biased everywhere.
         assert summary.loc[(scenario, "naive"), "coverage"] <= 0.6, scenario
+    bayes = results.cells[results.cells.method == "bayes"]
+    pooled = ((bayes.ci_low <= bayes.theta) & (bayes.theta <= bayes.ci_high)).mean()
+    assert pooled >= coverage_lower_bound(len(bayes), len(seeds) * len(SCENARIO_NAMES))
+
+    key = "judge_error_differs_by_model"
     flattered = results.cells[
-        (results.cells.scenario == "judge_error_differs_by_model")
-        & (results.cells.model_id == FLATTERED)
+        (results.cells.scenario == key) & (results.cells.model_id == FLATTERED)
     ]
     cov = coverage_table(flattered, ["method"]).set_index("method")["coverage"]
     assert cov["rg_reused_incumbent"] <= 0.6
-    unlabelled = summary.loc[("candidate_without_labels", "rg_per_model"), "n_undefined"]
-    assert unlabelled == len(seeds) * 6
+    assert cov["bayes"] >= coverage_lower_bound(len(flattered), len(seeds))
+    d = decision_table(results.differences, ["scenario", "method"]).set_index(
+        ["scenario", "method"]
+    )
+    assert d.loc[(key, "rg_reused_incumbent"), "false_ship"] >= 0.5
+    assert d.loc[(key, "bayes"), "false_ship"] <= 2 / (4 * len(seeds))
+
+    # No labels for candidate_b: per-model Rogan-Gladen and PPI cannot say anything about its
+    # 6 cells; the Bayesian model still covers them through the pooled judge error.
+    for method in ("rg_per_model", "ppi"):
+        undefined = summary.loc[("candidate_without_labels", method), "n_undefined"]
+        assert undefined == len(seeds) * 6
+    unlabelled = results.cells[
+        (results.cells.scenario == "candidate_without_labels")
+        & (results.cells.model_id == OTHER_CANDIDATE)
+    ]
+    cov = coverage_table(unlabelled, ["method"]).set_index("method")["coverage"]
+    assert cov["bayes"] >= coverage_lower_bound(len(unlabelled), len(seeds))
