@@ -274,8 +274,9 @@ def _percentile_interval(
     return low, high
 
 
-def _pair_pool(s: pd.DataFrame, mask: pd.Series, group: list[str]) -> dict[tuple, np.ndarray]:
-    pooled = s[mask].groupby(group, sort=False)[["n11", "n10", "n01", "n00"]].sum()
+def _pair_pool(s: pd.DataFrame, group: list[str]) -> dict[tuple, np.ndarray]:
+    """Labelled pair counts (n11, n10, n01, n00) of ``s`` summed within each ``group``."""
+    pooled = s.groupby(group, sort=False)[["n11", "n10", "n01", "n00"]].sum()
     return {
         (k if isinstance(k, tuple) else (k,)): row.to_numpy(np.int64)
         for k, row in pooled.iterrows()
@@ -300,10 +301,7 @@ def rogan_gladen_reused_incumbent(
     """
     s = cell_statistics(counts, judge_id)
     incumbent = _incumbent(models)
-    pools = {
-        (metric,): pairs
-        for (metric,), pairs in _pair_pool(s, s["model_id"] == incumbent, ["metric"]).items()
-    }
+    pools = _pair_pool(s[s["model_id"] == incumbent], ["metric"])
     for metric in s["metric"].unique():
         pools.setdefault((metric,), np.zeros(4, np.int64))
     keys = [(m,) for m in s["metric"]]
@@ -326,7 +324,7 @@ def rogan_gladen_per_model(
     :func:`rogan_gladen_reused_incumbent`, with each model's pairs resampled independently.
     """
     s = cell_statistics(counts, judge_id)
-    pools = _pair_pool(s, s["n_labeled"] >= 0, ["model_id", "metric"])
+    pools = _pair_pool(s, ["model_id", "metric"])
     keys = list(zip(s["model_id"], s["metric"], strict=True))
     rng = np.random.default_rng(random_seed)
     est, reps = _bootstrap_rogan_gladen(s, pools, keys, n_boot, rng)
