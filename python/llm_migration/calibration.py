@@ -107,7 +107,7 @@ class CalibrationConfig:
         Scale of ``mu[m, k] ~ Normal(0, mu_sd)``, the model-level true rate on the logit scale.
         1.5 keeps most mass on rates between 5% and 95% without ruling out extremes.
     sigma_region_scale : float
-        Scale of ``sigma[k] ~ HalfNormal(sigma_region_scale)``, the spread of regions around a
+        Scale of ``sigma[m, k] ~ HalfNormal(sigma_region_scale)``, the spread of regions around a
         model's rate on the logit scale. 0.75 lets regions differ by several points of rate but
         pulls thinly evaluated regions towards the model's overall rate.
     judge_error_mean, judge_error_sd : float
@@ -556,8 +556,13 @@ def build_calibration_model(
     # distributions' parameter checks would only enlarge the graph PyTensor has to rewrite.
     with pm.Model(coords=coords, check_bounds=False) as model:
         mu = pm.Normal("mu", 0.0, config.mu_sd, dims=("model", "metric"))
-        sigma = pm.HalfNormal("sigma_region", config.sigma_region_scale, dims="metric")
-        eta_theta = mu[:, None, :] + sigma[None, None, :] * _standard_effects(
+        # One regional spread per model and metric, not one per metric: with a shared spread the
+        # well-behaved models make it small and a candidate's single regressing region is pulled
+        # back towards its average — exactly the regression the regional gate exists to catch.
+        sigma = pm.HalfNormal(
+            "sigma_region", config.sigma_region_scale, dims=("model", "metric")
+        )
+        eta_theta = mu[:, None, :] + sigma[:, None, :] * _standard_effects(
             "z_region", ("model", "metric", "region"), len(regions)
         ).transpose(0, 2, 1)
         pm.Deterministic("theta", pm.math.invlogit(eta_theta), dims=("model", "region", "metric"))

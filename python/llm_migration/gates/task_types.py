@@ -25,9 +25,11 @@ Method (per metric; one gate row per candidate x metric):
 4. **P(worse)** = P(d_t < -margin), the normal probability averaged over the calibration draws
    (so the judge's uncertainty is carried through).
 5. **Counting.** A task type is *credibly worse* when P(worse) >= p_block (the metric's
-   ``prob_regional_regression_blocks``) and *possibly worse* when P(worse) > 1 - p_block — the
-   thresholds the regional gate uses. With N = max_worse_task_types: fail when more than N task
-   types are credibly worse; pass when at most N are even possibly worse; else inconclusive.
+   ``prob_regional_regression_blocks``); *possibly worse* (P(worse) > 1 - p_block) is reported
+   but does not decide. With N = max_worse_task_types: fail when more than N task types are
+   credibly worse; else pass — the gate counts regressions, not every dip, and leaves the
+   sufficiency of the evidence to the overall and regional gates. Inconclusive when a
+   probability cannot be computed or a model has no human labels on the metric.
    observed_value is the number credibly worse.
 
 Only task types judged for both models are compared. The margin is the metric's configured
@@ -239,9 +241,18 @@ def _count_row(
         t for t, p, u in zip(task_types, p_worse, unknown, strict=True) if u or p > 1 - p_block
     ]
     n_credible, n_possible = len(credible), len(possible)
-    # three_way on counts: "bad" when the credible count exceeds the limit, "ok" when even the
-    # possible count stays within it.
-    status = three_way(float(n_possible <= limit), float(n_credible > limit), 1.0, 1.0)
+    # The gate counts credible regressions, not every dip: it fails when more task types than
+    # allowed are credibly worse and passes otherwise. Whether the evidence suffices overall is
+    # the overall and regional gates' question; requiring every task type to be shown not worse
+    # would hold back any candidate evaluated with a few hundred labels. It stays inconclusive
+    # when a task type's probability cannot be computed or a model has no human labels.
+    uncalibrated = min(labels_c, labels_i) == 0
+    if n_credible > limit:
+        status = FAIL
+    elif unknown.any() or uncalibrated:
+        status = INCONCLUSIVE
+    else:
+        status = PASS
     by_type = dict(zip(task_types, p_worse, strict=True))
 
     def listed(names: list[str]) -> str:
@@ -257,8 +268,9 @@ def _count_row(
     elif status == PASS:
         highest = np.nanmax(p_worse) if not unknown.all() else float("nan")
         reason = (
-            f"{n_possible} of {len(task_types)} task types could be {worse} on {metric} "
-            f"(max allowed {limit}; highest P(worse)={fmt_prob(highest)})"
+            f"{n_credible} of {len(task_types)} task types credibly {worse} on {metric} "
+            f"(max allowed {limit}; highest P(worse)={fmt_prob(highest)}; "
+            f"{n_possible} could be)"
         )
     else:
         reason = (
