@@ -1,4 +1,11 @@
-"""Tests of the judge-calibration model: real PyMC sampling with tiny draws and fixed seeds."""
+"""Tests of the judge-calibration model: real PyMC sampling with tiny draws and fixed seeds.
+
+Compile cache: PyTensor's default per-user cache (~/.pytensor) is left in place, and a
+``PYTENSOR_FLAGS=base_compiledir=...`` set by CI (to keep the cache between runs) is respected.
+Every fit in these tests has the same graph structure (several models, regions and metrics, a
+secondary judge), so a cold cache costs one compilation and the later fits reuse it; nothing
+here has a timeout that a slow cold compile could trip.
+"""
 
 from __future__ import annotations
 
