@@ -17,8 +17,15 @@ SMALL = demo.DemoConfig(
     human_labeled_traces_per_model=60,
 )
 FORMATS = {"traces": "parquet", "judge_scores": "csv", "human_labels": "jsonl", "models": "csv"}
-# Columns that record when or by which build a row was computed, not what it says.
-BOOKKEEPING = {"refreshed_at", "computed_at", "traces_watermark", "judgements_watermark", "labels_watermark"}
+# Columns that record when, by which build or how fast a row was computed, not what it says.
+BOOKKEEPING = {
+    "refreshed_at",
+    "computed_at",
+    "traces_watermark",
+    "judgements_watermark",
+    "labels_watermark",
+    "fit_seconds",
+}
 
 
 def _split(inputs: dict[str, pd.DataFrame]):
