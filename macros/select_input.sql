@@ -1,18 +1,29 @@
 {% macro select_input(input_name) %}
     {#-
         Select one input in the contract: every contract column as text (missing optional columns
-        as null), a source row number and the raw row. Fails with a clear error naming the input
-        and the missing required columns.
+        as null), the source row number, a fingerprint of the row (row_hash: what incremental
+        refreshes compare) and the row as delivered (source_row, serialised by raw_row_text only
+        where a raw row is shown). Fails with a clear error naming the input and the missing
+        required columns.
+
+        A column staging reads as a timestamp or number (the contract's "typed") also gets
+        <column>_value. When the input already delivers it in a type that converts exactly
+        (typed_input_value: e.g. a Parquet timestamp), <column>_value holds it and the text column
+        is null, so staging takes the value instead of printing it to text and parsing it back
+        (on millions of rows that round trip costs more than everything else staging does);
+        otherwise <column>_value is null and staging parses the text.
     -#}
     {%- set contract = llm_migration.input_contract()[input_name] -%}
     {%- if var('llm_migration_input_mode') == 'tables' -%}
         {%- set relation = source(input_name, input_name) -%}
         {%- set location = 'source ' ~ input_name ~ '.' ~ input_name ~ ' (' ~ relation ~ ')' -%}
         {%- set from_clause = relation -%}
+        {%- set format = none -%}
     {%- elif var('llm_migration_input_mode') == 'files' -%}
         {%- set found = llm_migration.locate_input_file(input_name) -%}
         {%- set location = found.path -%}
         {%- set from_clause = llm_migration.read_input_file(found.path, found.format) -%}
+        {%- set format = found.format -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "var llm_migration_input_mode must be 'files' or 'tables', got '"
@@ -20,16 +31,19 @@
     {%- endif -%}
 
     {%- set present = {} -%}
+    {%- set delivered_types = {} -%}
     {%- if execute -%}
         {%- if var('llm_migration_input_mode') == 'tables' -%}
             {%- set columns = adapter.get_columns_in_relation(relation) -%}
             {%- for column in columns -%}
                 {%- do present.update({column.name | lower: column.name}) -%}
+                {%- do delivered_types.update({column.name | lower: column.dtype | upper}) -%}
             {%- endfor -%}
         {%- else -%}
             {%- set described = run_query('describe select * from ' ~ from_clause) -%}
             {%- for row in described.rows -%}
                 {%- do present.update({row[0] | lower: row[0]}) -%}
+                {%- do delivered_types.update({row[0] | lower: row[1] | upper}) -%}
             {%- endfor -%}
         {%- endif -%}
         {%- set missing = [] -%}
@@ -44,13 +58,27 @@
         {%- endif -%}
     {%- endif %}
     select
-        row_number() over () as source_row_number,
-        {{ llm_migration.row_to_json('src', present.values() | list) }} as raw_row,
+        {{ llm_migration.input_row_number('src', format, present.values() | list) }} as source_row_number,
+        {{ llm_migration.row_fingerprint('src', present.values() | list) }} as row_hash,
+        {{ llm_migration.source_row('src', present.values() | list) }} as source_row,
         {%- for column in contract.required + contract.optional %}
-        {%- if column in present %}
+        {%- set target_type = contract.typed.get(column) %}
+        {%- set value = none %}
+        {%- if column in present and target_type %}
+            {%- set value = llm_migration.typed_input_value(
+                'src.' ~ adapter.quote(present[column]), delivered_types[column], target_type) %}
+        {%- endif %}
+        {%- if column in present and value is none %}
         cast({{ adapter.quote(present[column]) }} as {{ dbt.type_string() }}) as {{ column }}
         {%- else %}
         cast(null as {{ dbt.type_string() }}) as {{ column }}
+        {%- endif %}
+        {%- if target_type %},
+        {%- if value is none %}
+        cast(null as {{ api.Column.translate_type(target_type) if target_type == 'timestamp' else llm_migration.type_double() }}) as {{ column }}_value
+        {%- else %}
+        {{ value }} as {{ column }}_value
+        {%- endif %}
         {%- endif %}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ from_clause }} as src

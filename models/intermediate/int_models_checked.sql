@@ -1,4 +1,4 @@
-{#- Every models row with the reason it is rejected (null when kept). -#}
+{#- Every models row with the reason it is rejected (null when kept); the raw row only for rejected rows. -#}
 with
 
 models as (
@@ -26,21 +26,32 @@ ranked as (
         row_number() over (partition by models.model_id order by models.source_row_number) as copy_number
     from models
 
+),
+
+checked as (
+
+    select
+        ranked.*,
+        case
+            when ranked.row_issue is not null then ranked.row_issue
+            when versions.n_versions > 1
+                then 'model_id appears more than once with conflicting role, display_name or provider'
+            when ranked.copy_number > 1 then 'exact duplicate of an earlier row for this model_id'
+        end as rejection_reason
+    from ranked
+    left join versions
+        on ranked.model_id = versions.model_id
+
 )
 
 select
-    ranked.source_row_number,
-    ranked.raw_row,
-    ranked.model_id,
-    ranked.model_role,
-    ranked.display_name,
-    ranked.provider,
+    source_row_number,
     case
-        when ranked.row_issue is not null then ranked.row_issue
-        when versions.n_versions > 1
-            then 'model_id appears more than once with conflicting role, display_name or provider'
-        when ranked.copy_number > 1 then 'exact duplicate of an earlier row for this model_id'
-    end as rejection_reason
-from ranked
-left join versions
-    on ranked.model_id = versions.model_id
+        when rejection_reason is not null then {{ llm_migration.raw_row_text('source_row') }}
+    end as raw_row,
+    model_id,
+    model_role,
+    display_name,
+    provider,
+    rejection_reason
+from checked

@@ -5,6 +5,10 @@
     whose model's row in the models input changed; every row of such a trace_id is recomputed
     together, so duplicate checks see all copies. refreshed_at tells downstream models which
     rows changed.
+
+    The duplicate checks aggregate the narrow key columns into the few trace_ids that occur more
+    than once and join that back, instead of a window over every row; the content of copies is
+    compared only for those trace_ids; the raw row is serialised only for rejected rows.
 -#}
 {{ config(
     materialized='incremental',
@@ -20,8 +24,7 @@ traces as (
 
     select
         *,
-        coalesce(trace_id, '') as trace_key,
-        {{ dbt.hash('raw_row') }} as row_hash
+        coalesce(trace_id, '') as trace_key
     from {{ ref('stg_traces__traces') }}
 
 ),
@@ -37,9 +40,19 @@ models as (
 ),
 
 {% if is_incremental() %}
+delivered_keys as (
+
+    select
+        coalesce(trace_id, '') as trace_key,
+        row_hash,
+        source_row_number
+    from {{ ref('stg_traces__traces') }}
+
+),
+
 keys_to_refresh as (
 
-    {{ llm_migration.changed_keys('traces', 'trace_key') }}
+    {{ llm_migration.changed_keys('delivered_keys', 'trace_key') }}
     union
     select existing.trace_key
     from {{ this }} as existing
@@ -63,67 +76,92 @@ traces_in_scope as (
 ),
 {% endif %}
 
-fingerprinted as (
+{#-
+    Keys are refreshed whole, so aggregating every delivered row per key gives the same result
+    for the keys in scope as aggregating the rows in scope.
+-#}
+repeated_keys as (
 
     select
-        traces_in_scope.*,
-        {{ dbt.hash(dbt.concat([
-            "coalesce(model_id, '')", "'|'",
-            "coalesce(region, '')", "'|'",
-            "coalesce(cast(created_at as " ~ dbt.type_string() ~ "), '')", "'|'",
-            "coalesce(item_id, '')", "'|'",
-            "coalesce(task_type, '')", "'|'",
-            "coalesce(cast(latency_ms as " ~ dbt.type_string() ~ "), '')", "'|'",
-            "coalesce(cast(input_tokens as " ~ dbt.type_string() ~ "), '')", "'|'",
-            "coalesce(cast(output_tokens as " ~ dbt.type_string() ~ "), '')", "'|'",
-            "coalesce(cast(cost_usd as " ~ dbt.type_string() ~ "), '')", "'|'",
-            "coalesce(status, '')",
-        ])) }} as content_hash,
-        row_number() over (partition by trace_key order by source_row_number) as copy_number
-    from traces_in_scope
+        coalesce(trace_id, '') as trace_key,
+        min(source_row_number) as first_source_row_number
+    from {{ ref('stg_traces__traces') }}
+    group by coalesce(trace_id, '')
+    having count(*) > 1
 
 ),
 
-versions as (
+conflicting_keys as (
+
+    select copies.trace_key
+    from (
+        select
+            coalesce(trace_id, '') as trace_key,
+            {{ dbt.hash(dbt.concat([
+                "coalesce(model_id, '')", "'|'",
+                "coalesce(region, '')", "'|'",
+                "coalesce(cast(created_at as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(item_id, '')", "'|'",
+                "coalesce(task_type, '')", "'|'",
+                "coalesce(cast(latency_ms as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(input_tokens as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(output_tokens as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(cost_usd as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(status, '')",
+            ])) }} as content_hash
+        from {{ ref('stg_traces__traces') }}
+        where row_issue is null
+            and coalesce(trace_id, '') in (select trace_key from repeated_keys)
+    ) as copies
+    group by copies.trace_key
+    having count(distinct copies.content_hash) > 1
+
+),
+
+checked as (
 
     select
-        trace_key,
-        count(distinct content_hash) as n_versions
-    from fingerprinted
-    where row_issue is null
-    group by trace_key
+        traces_in_scope.*,
+        models.model_fingerprint,
+        case
+            when traces_in_scope.row_issue is not null then traces_in_scope.row_issue
+            when models.model_id is null
+                then {{ dbt.concat(["'unknown model_id: '", "traces_in_scope.model_id", "' (not in the models input)'"]) }}
+            when conflicting_keys.trace_key is not null
+                then 'trace_id appears more than once with conflicting content'
+            when traces_in_scope.source_row_number > repeated_keys.first_source_row_number
+                then 'exact duplicate of an earlier row for this trace_id'
+        end as rejection_reason
+    from traces_in_scope
+    left join models
+        on traces_in_scope.model_id = models.model_id
+    left join repeated_keys
+        on traces_in_scope.trace_key = repeated_keys.trace_key
+    left join conflicting_keys
+        on traces_in_scope.trace_key = conflicting_keys.trace_key
 
 )
 
 select
-    fingerprinted.trace_key,
-    fingerprinted.source_row_number,
-    fingerprinted.row_hash,
-    fingerprinted.raw_row,
-    fingerprinted.trace_id,
-    fingerprinted.model_id,
-    fingerprinted.region,
-    fingerprinted.created_at,
-    fingerprinted.item_id,
-    fingerprinted.task_type,
-    fingerprinted.latency_ms,
-    fingerprinted.input_tokens,
-    fingerprinted.output_tokens,
-    fingerprinted.cost_usd,
-    fingerprinted.status,
-    fingerprinted.is_error,
-    models.model_fingerprint,
+    trace_key,
+    source_row_number,
+    row_hash,
     case
-        when fingerprinted.row_issue is not null then fingerprinted.row_issue
-        when models.model_id is null
-            then {{ dbt.concat(["'unknown model_id: '", "fingerprinted.model_id", "' (not in the models input)'"]) }}
-        when versions.n_versions > 1
-            then 'trace_id appears more than once with conflicting content'
-        when fingerprinted.copy_number > 1 then 'exact duplicate of an earlier row for this trace_id'
-    end as rejection_reason,
+        when rejection_reason is not null then {{ llm_migration.raw_row_text('source_row') }}
+    end as raw_row,
+    trace_id,
+    model_id,
+    region,
+    created_at,
+    item_id,
+    task_type,
+    latency_ms,
+    input_tokens,
+    output_tokens,
+    cost_usd,
+    status,
+    is_error,
+    model_fingerprint,
+    rejection_reason,
     {{ llm_migration.build_timestamp() }} as refreshed_at
-from fingerprinted
-left join models
-    on fingerprinted.model_id = models.model_id
-left join versions
-    on fingerprinted.trace_key = versions.trace_key
+from checked

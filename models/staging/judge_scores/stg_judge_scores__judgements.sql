@@ -6,34 +6,58 @@ source as (
 
 ),
 
+tokenised as (
+
+    {#-
+        The costly expressions once per row; everything below reads these columns. A typed input
+        delivers scored_at_value (and null text): it is taken as it is, not parsed.
+    -#}
+    select
+        *,
+        {{ llm_migration.normalise_metric('metric') }} as metric_name,
+        {{ llm_migration.verdict_token('judgement') }} as judgement_token,
+        coalesce(scored_at_value, {{ llm_migration.parse_timestamp("nullif(trim(scored_at), '')") }}) as scored_at_utc
+    from source
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ llm_migration.verdict_from_token('judgement_token', 'metric_name') }} as is_verdict_positive
+    from tokenised
+
+),
+
 renamed as (
 
     select
         source_row_number,
-        raw_row,
+        row_hash,
+        source_row,
         nullif(trim(trace_id), '') as trace_id,
-        {{ llm_migration.normalise_metric('metric') }} as metric,
+        metric_name as metric,
         nullif(trim(judge_id), '') as judge_id,
         judgement as judgement_text,
-        {{ llm_migration.parse_verdict('judgement', llm_migration.normalise_metric('metric')) }} as is_judge_positive,
-        {{ llm_migration.parse_timestamp("nullif(trim(scored_at), '')") }} as scored_at,
+        is_verdict_positive as is_judge_positive,
+        scored_at_utc as scored_at,
         case
             when nullif(trim(trace_id), '') is null then 'missing required value: trace_id'
             when nullif(trim(metric), '') is null then 'missing required value: metric'
             when nullif(trim(judge_id), '') is null then 'missing required value: judge_id'
-            when {{ llm_migration.normalise_metric('metric') }} not in (
+            when metric_name not in (
                 {%- for m in llm_migration.metric_names() %}'{{ m }}'{{ ", " if not loop.last }}{% endfor -%}
             )
                 then {{ dbt.concat(["'unknown metric: '", "substr(metric, 1, 80)", "' (configured: " ~ llm_migration.metric_names() | join(', ') ~ ")'"]) }}
             when nullif(trim(judgement), '') is null then 'missing required value: judgement'
-            when {{ llm_migration.parse_verdict('judgement', llm_migration.normalise_metric('metric')) }} is null
-                then {{ dbt.concat(["'judgement cannot be read as a '", llm_migration.normalise_metric('metric'), "' verdict: '", "substr(judgement, 1, 80)"]) }}
-            when nullif(trim(scored_at), '') is not null
-                and {{ llm_migration.parse_timestamp("nullif(trim(scored_at), '')") }} is null
+            when is_verdict_positive is null
+                then {{ dbt.concat(["'judgement cannot be read as a '", "metric_name", "' verdict: '", "substr(judgement, 1, 80)"]) }}
+            when nullif(trim(scored_at), '') is not null and scored_at_utc is null
                 then {{ dbt.concat(["'scored_at is not a timestamp: '", "substr(scored_at, 1, 80)"]) }}
         end as row_issue
 
-    from source
+    from parsed
 
 )
 

@@ -10,7 +10,8 @@ renamed as (
 
     select
         source_row_number,
-        raw_row,
+        row_hash,
+        source_row,
         nullif(trim(model_id), '') as model_id,
         {{ llm_migration.normalise_token('role') }} as model_role,
         coalesce(nullif(trim(display_name), ''), nullif(trim(model_id), '')) as display_name,
