@@ -12,17 +12,17 @@
     case
         {%- for metric, words in spellings.items() if metric != 'any' %}
         {%- if words.get('positive') %}
-        when {{ metric_expression }} = '{{ metric }}' and {{ token_expression }} in ({% for w in words.positive %}'{{ w | lower }}'{{ ", " if not loop.last }}{% endfor %}) then true
+        when {{ metric_expression }} = '{{ metric }}' and {{ llm_migration.is_one_of(token_expression, words.positive | map('lower') | list) }} then true
         {%- endif %}
         {%- if words.get('negative') %}
-        when {{ metric_expression }} = '{{ metric }}' and {{ token_expression }} in ({% for w in words.negative %}'{{ w | lower }}'{{ ", " if not loop.last }}{% endfor %}) then false
+        when {{ metric_expression }} = '{{ metric }}' and {{ llm_migration.is_one_of(token_expression, words.negative | map('lower') | list) }} then false
         {%- endif %}
         {%- endfor %}
         {%- if generic.get('positive') %}
-        when {{ token_expression }} in ({% for w in generic.positive %}'{{ w | lower }}'{{ ", " if not loop.last }}{% endfor %}) then true
+        when {{ llm_migration.is_one_of(token_expression, generic.positive | map('lower') | list) }} then true
         {%- endif %}
         {%- if generic.get('negative') %}
-        when {{ token_expression }} in ({% for w in generic.negative %}'{{ w | lower }}'{{ ", " if not loop.last }}{% endfor %}) then false
+        when {{ llm_migration.is_one_of(token_expression, generic.negative | map('lower') | list) }} then false
         {%- endif %}
     end
 {% endmacro %}

@@ -46,9 +46,7 @@ renamed as (
             when nullif(trim(trace_id), '') is null then 'missing required value: trace_id'
             when nullif(trim(metric), '') is null then 'missing required value: metric'
             when nullif(trim(annotator_id), '') is null then 'missing required value: annotator_id'
-            when metric_name not in (
-                {%- for m in llm_migration.metric_names() %}'{{ m }}'{{ ", " if not loop.last }}{% endfor -%}
-            )
+            when not {{ llm_migration.is_one_of('metric_name', llm_migration.metric_names()) }}
                 then {{ dbt.concat(["'unknown metric: '", "substr(metric, 1, 80)", "' (configured: " ~ llm_migration.metric_names() | join(', ') ~ ")'"]) }}
             when nullif(trim(label), '') is null then 'missing required value: label'
             when is_label_positive is null

@@ -44,7 +44,7 @@ renamed as (
         cost_usd_number as cost_usd,
         nullif(status_token, '') as status,
         coalesce(
-            status_token not in ('ok', 'success', 'succeeded', 'completed', 'complete', '200', ''),
+            not {{ llm_migration.is_one_of('status_token', ['ok', 'success', 'succeeded', 'completed', 'complete', '200', '']) }},
             false
         ) as is_error,
         case
