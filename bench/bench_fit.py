@@ -17,7 +17,7 @@ Scenarios (same priors and sampler settings; counts simulated from a known truth
 
 Run from the project root::
 
-    .venv/bin/python bench/bench_fit.py            # production settings: 4 chains x 500 + 500
+    .venv/bin/python bench/bench_fit.py            # the production settings (defaults)
     .venv/bin/python bench/bench_fit.py --quick    # 2 chains x 200 + 200, for a smoke run
 """
 
@@ -33,21 +33,14 @@ import numpy as np
 import pandas as pd
 
 from llm_migration.calibration import (
+    COUNTS_COLUMNS,
     CalibrationConfig,
     fit_calibration_model,
     posterior_draws_long,
 )
 from llm_migration.posteriors import sampler_diagnostics
 
-COLUMNS = [
-    "model_id",
-    "region",
-    "metric",
-    "judge_id",
-    "is_judge_positive",
-    "is_human_positive",
-    "n_traces",
-]
+COLUMNS = list(COUNTS_COLUMNS)
 
 
 def simulate_counts(
