@@ -35,9 +35,17 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).parent / "dbt")
 SELECT_PRESETS = {
-    # Every SQL model plus the tests whose parents are all selected (cautious: a test that also
-    # reads a Python model is left out rather than run against a table that was not built).
-    "sql": ["--select", "resource_type:model,file:*.sql", "--indirect-selection", "cautious"],
+    # Every SQL model that does not read a Python model's output, plus the tests whose parents are
+    # all selected (cautious: a test that also reads a Python model is left out rather than run
+    # against a table that was not built).
+    "sql": [
+        "--select",
+        "resource_type:model,file:*.sql",
+        "--exclude",
+        "file:*.py+",
+        "--indirect-selection",
+        "cautious",
+    ],
     "all": [],
 }
 

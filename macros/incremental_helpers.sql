@@ -41,8 +41,3 @@
         cast('1900-01-01' as {{ api.Column.translate_type('timestamp') }})
     {%- endif -%}
 {% endmacro %}
-
-{% macro pair_key(trace_column, metric_column) %}
-    {#- The (trace, metric) key the per-trace join is refreshed by. -#}
-    {{ dbt.concat(["coalesce(" ~ trace_column ~ ", '')", "'|'", "coalesce(" ~ metric_column ~ ", '')"]) }}
-{% endmacro %}

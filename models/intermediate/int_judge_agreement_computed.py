@@ -21,7 +21,7 @@ def model(dbt, session):
         # Only human-labelled pairs leave the warehouse: a few thousand rows, not every verdict.
         pairs = (
             dbt.ref("int_judgements_joined_to_labels")
-            .filter("judge_id is not null and is_human_positive is not null and not is_placeholder")
+            .filter("judge_id is not null and is_human_positive is not null")
             .project(PAIR_COLUMNS)
             .df()
         )

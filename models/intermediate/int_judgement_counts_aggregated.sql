@@ -10,9 +10,8 @@ select
     judge_id,
     is_judge_positive,
     is_human_positive,
-    count(*) as n_traces
-from {{ ref('int_judgements_joined_to_labels') }}
-where not is_placeholder
+    cast(sum(n_traces) as {{ dbt.type_bigint() }}) as n_traces
+from {{ ref('int_judgement_counts_by_task_type_aggregated') }}
 group by
     model_id,
     region,

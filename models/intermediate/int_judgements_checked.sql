@@ -8,7 +8,8 @@
 
     The duplicate checks aggregate the narrow key columns into the few keys that occur more than
     once and join that back, instead of a window over every row; the raw row is serialised only
-    for rejected rows.
+    for rejected rows. The verdict text itself is not kept (is_judge_positive is what it says; a
+    rejected row's text is in raw_row): whole judge outputs made it the widest column to write.
 -#}
 {{ config(
     materialized='incremental',
@@ -128,7 +129,6 @@ select
     trace_id,
     metric,
     judge_id,
-    judgement_text,
     is_judge_positive,
     scored_at,
     rejection_reason,

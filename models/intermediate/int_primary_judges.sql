@@ -12,10 +12,9 @@ verdicts as (
     select
         metric,
         judge_id,
-        count(*) as n_verdicts
-    from {{ ref('int_judgements_joined_to_labels') }}
+        cast(sum(n_traces) as {{ dbt.type_bigint() }}) as n_verdicts
+    from {{ ref('int_judgement_counts_by_task_type_aggregated') }}
     where judge_id is not null
-        and not is_placeholder
     group by metric, judge_id
 
 ),

@@ -3,20 +3,19 @@
     the per-task-type gate (a regression in one task type must not hide behind a good average).
 -#}
 select
-    joined.model_id,
-    joined.task_type,
-    joined.metric,
-    joined.is_judge_positive,
-    joined.is_human_positive,
-    count(*) as n_traces
-from {{ ref('int_judgements_joined_to_labels') }} as joined
+    counts.model_id,
+    counts.task_type,
+    counts.metric,
+    counts.is_judge_positive,
+    counts.is_human_positive,
+    cast(sum(counts.n_traces) as {{ dbt.type_bigint() }}) as n_traces
+from {{ ref('int_judgement_counts_by_task_type_aggregated') }} as counts
 inner join {{ ref('int_primary_judges') }} as judges
-    on joined.metric = judges.metric
-    and joined.judge_id = judges.judge_id
-where not joined.is_placeholder
+    on counts.metric = judges.metric
+    and counts.judge_id = judges.judge_id
 group by
-    joined.model_id,
-    joined.task_type,
-    joined.metric,
-    joined.is_judge_positive,
-    joined.is_human_positive
+    counts.model_id,
+    counts.task_type,
+    counts.metric,
+    counts.is_judge_positive,
+    counts.is_human_positive

@@ -161,14 +161,11 @@ def prob_worse(
 def weekly_confusion_counts(pairs: pd.DataFrame) -> pd.DataFrame:
     """Judge x human 2x2 table per judge x metric x week of human-labelled pairs.
 
-    Keeps rows with a judge and a consensus human label (and drops the incremental join's
-    placeholder rows if the column is there). Returns judge_id, metric, week_start, n_tp, n_fn,
+    Keeps rows with a judge and a consensus human label. Returns judge_id, metric, week_start, n_tp, n_fn,
     n_tn, n_fp, n_pairs sorted by judge, metric and week.
     """
     keep = pairs["judge_id"].notna() & pairs["is_human_positive"].notna()
     keep &= pairs["is_judge_positive"].notna()
-    if "is_placeholder" in pairs.columns:
-        keep &= ~pairs["is_placeholder"].fillna(False).astype(bool)
     labelled = pairs.loc[keep]
     judge = labelled["is_judge_positive"].astype(bool).to_numpy()
     human = labelled["is_human_positive"].astype(bool).to_numpy()

@@ -251,17 +251,16 @@ def test_weekly_figures_by_hand():
     assert second.prob_worse == pytest.approx(drift.prob_worse(1, 2, 5, 6, 0.05))
 
 
-def test_unlabelled_unjudged_and_placeholder_rows_are_ignored():
-    pairs = simulate_pairs(9, [0.9, 0.9], 50).assign(is_placeholder=False)
+def test_unlabelled_and_unjudged_rows_are_ignored():
+    pairs = simulate_pairs(9, [0.9, 0.9], 50)
     noise = pd.DataFrame(
         {
             "judge_id": [None, "judge-a", "judge-a"],
             "metric": ["correctness"] * 3,
             "is_judge_positive": [None, True, None],
-            "is_human_positive": [True, None, None],
+            "is_human_positive": [True, None, True],
             "scored_at": [MONDAY] * 3,
             "created_at": [MONDAY] * 3,
-            "is_placeholder": [False, False, True],
         }
     )
     result = drift.judge_agreement_over_time(pd.concat([pairs, noise], ignore_index=True))

@@ -22,8 +22,6 @@ BOOKKEEPING = {
     "refreshed_at",
     "computed_at",
     "traces_watermark",
-    "judgements_watermark",
-    "labels_watermark",
     "fit_seconds",
 }
 
@@ -61,8 +59,10 @@ def _tables(database) -> dict[str, pd.DataFrame]:
         names = [
             row[0]
             for row in connection.sql(
-                "select table_name from information_schema.tables where table_type = 'BASE TABLE' "
-                "and table_name not like 'dbt_%' order by 1"
+                "select table_name from information_schema.tables "
+                "where table_name not like 'dbt_%' "
+                # intermediate views too (the verdict-label join); not the views over the inputs
+                "and (table_type = 'BASE TABLE' or table_name like 'int_%') order by 1"
             ).fetchall()
         ]
         return {name: connection.sql(f'select * from "{name}"').df() for name in names}
@@ -70,8 +70,6 @@ def _tables(database) -> dict[str, pd.DataFrame]:
 
 def _canonical(frame: pd.DataFrame, drop: set[str]) -> pd.DataFrame:
     frame = frame.drop(columns=[c for c in frame.columns if c in drop])
-    if "is_placeholder" in frame.columns:
-        frame = frame[~frame.is_placeholder.astype(bool)]
     # parallel float sums differ in the last bits between builds; compare to 12 significant digits
     for column in frame.select_dtypes("float").columns:
         frame[column] = frame[column].map(lambda v: f"{v:.12g}")
