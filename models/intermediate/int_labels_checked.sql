@@ -1,14 +1,8 @@
 {#-
     Every human_labels row with the reason it is rejected (null when kept): row-level problems, an
-    unknown or rejected trace, conflicting values for one trace, metric and annotator_id (all
-    rejected), or exact duplicates (later copies rejected).
-
-    Incremental: a refresh recomputes the (trace, metric, annotator_id) keys that have a new or
-    changed input row, and every key of a trace that int_traces_checked refreshed since.
-
-    The duplicate checks aggregate the narrow key columns into the few keys that occur more than
-    once and join that back, instead of a window over every row; the raw row is serialised only
-    for rejected rows.
+    unknown or rejected trace, conflicting labels by one annotator for one trace and metric (all
+    rejected), or exact duplicates (later copies rejected). Incremental by (trace, metric,
+    annotator_id); see the macro check_verdict_rows.
 -#}
 {{ config(
     materialized='incremental',
@@ -16,122 +10,13 @@
     unique_key='label_key',
     on_schema_change='fail',
 ) }}
-{{ llm_migration.assert_input_not_shrunk(ref('stg_human_labels__labels'), 'human_labels') }}
-{%- set label_key = dbt.concat(["coalesce(trace_id, '')", "'|'", "coalesce(metric, '')", "'|'", "coalesce(annotator_id, '')"]) %}
-
-with
-
-rows_delivered as (
-
-    select
-        *,
-        {{ label_key }} as label_key
-    from {{ ref('stg_human_labels__labels') }}
-
-),
-
-trace_status as (
-
-    select * from {{ ref('int_trace_status') }}
-
-),
-
-{% if is_incremental() %}
-delivered_keys as (
-
-    select
-        {{ label_key }} as label_key,
-        trace_id,
-        row_hash,
-        source_row_number
-    from {{ ref('stg_human_labels__labels') }}
-
-),
-
-keys_to_refresh as (
-
-    {{ llm_migration.changed_keys('delivered_keys', 'label_key') }}
-    union
-    select delivered_keys.label_key
-    from delivered_keys
-    inner join {{ ref('int_traces_checked') }} as traces
-        on delivered_keys.trace_id = traces.trace_id
-    where traces.refreshed_at > {{ llm_migration.watermark('traces_watermark') }}
-
-),
-
-rows_in_scope as (
-
-    select * from rows_delivered
-    where label_key in (select label_key from keys_to_refresh)
-
-),
-{% else %}
-rows_in_scope as (
-
-    select * from rows_delivered
-
-),
-{% endif %}
-
-{#-
-    Keys are refreshed whole, so aggregating every delivered row per key gives the same result
-    for the keys in scope as aggregating the rows in scope. Grouped by the key's columns: a null
-    part only occurs in rows with a row_issue, which decides their reason anyway.
--#}
-repeated_keys as (
-
-    select
-        trace_id,
-        metric,
-        annotator_id,
-        min(source_row_number) as first_source_row_number,
-        max(case when row_issue is null and is_human_positive then 1 else 0 end)
-            + max(case when row_issue is null and not is_human_positive then 1 else 0 end) as n_labels
-    from {{ ref('stg_human_labels__labels') }}
-    group by trace_id, metric, annotator_id
-    having count(*) > 1
-
-),
-
-checked as (
-
-    select
-        rows_in_scope.*,
-        case
-            when rows_in_scope.row_issue is not null then rows_in_scope.row_issue
-            when trace_status.trace_id is null
-                then {{ dbt.concat(["'unknown trace_id: '", "rows_in_scope.trace_id", "' (not in the traces input)'"]) }}
-            when not trace_status.is_kept then 'its trace was rejected (see the traces rows in rejected_input_rows)'
-            when repeated_keys.n_labels > 1
-                then 'the same annotator gave conflicting labels for this trace and metric'
-            when rows_in_scope.source_row_number > repeated_keys.first_source_row_number
-                then 'duplicate label by the same annotator for this trace and metric'
-        end as rejection_reason
-    from rows_in_scope
-    left join trace_status
-        on rows_in_scope.trace_id = trace_status.trace_id
-    left join repeated_keys
-        on rows_in_scope.trace_id = repeated_keys.trace_id
-        and rows_in_scope.metric = repeated_keys.metric
-        and rows_in_scope.annotator_id = repeated_keys.annotator_id
-
-)
-
-select
-    label_key,
-    source_row_number,
-    row_hash,
-    case
-        when rejection_reason is not null then {{ llm_migration.raw_row_text('source_row') }}
-    end as raw_row,
-    trace_id,
-    metric,
-    annotator_id,
-    label_text,
-    is_human_positive,
-    labeled_at,
-    rejection_reason,
-    {{ llm_migration.build_timestamp() }} as refreshed_at,
-    (select max(refreshed_at) from {{ ref('int_traces_checked') }}) as traces_watermark
-from checked
+{{ llm_migration.check_verdict_rows(
+    staging=ref('stg_human_labels__labels'),
+    input_name='human_labels',
+    key_name='label_key',
+    actor_column='annotator_id',
+    value_column='is_human_positive',
+    conflict_reason='the same annotator gave conflicting labels for this trace and metric',
+    duplicate_reason='duplicate label by the same annotator for this trace and metric',
+    columns=['label_text', 'is_human_positive', 'labeled_at'],
+) }}

@@ -1,0 +1,136 @@
+{% macro check_verdict_rows(staging, input_name, key_name, actor_column, value_column, conflict_reason, duplicate_reason, columns) %}
+    {#-
+        The body of int_judgements_checked and int_labels_checked: every row of a per-trace x
+        metric verdict input (judge scores, human labels) with the reason it is rejected (null
+        when kept): row-level problems, an unknown or rejected trace, conflicting values for one
+        trace, metric and actor (all copies rejected), exact duplicates (later copies rejected).
+
+        staging: the staging relation; key_name: the incremental unique key built from trace_id,
+        metric and actor_column; value_column: the boolean verdict; columns: the further staging
+        columns to keep.
+
+        Incremental: a refresh recomputes the keys that have a new or changed input row, and every
+        key of a trace that int_traces_checked refreshed since. The duplicate checks aggregate the
+        narrow key columns into the few keys that occur more than once and join that back,
+        instead of a window over every row; the raw row is serialised only for rejected rows.
+    -#}
+    {{ llm_migration.assert_input_not_shrunk(staging, input_name) }}
+    {%- set key_expression = dbt.concat(["coalesce(trace_id, '')", "'|'", "coalesce(metric, '')", "'|'", "coalesce(" ~ actor_column ~ ", '')"]) %}
+
+with
+
+rows_delivered as (
+
+    select
+        *,
+        {{ key_expression }} as {{ key_name }}
+    from {{ staging }}
+
+),
+
+trace_status as (
+
+    select * from {{ ref('int_trace_status') }}
+
+),
+
+{% if is_incremental() %}
+delivered_keys as (
+
+    select
+        {{ key_expression }} as {{ key_name }},
+        trace_id,
+        row_hash,
+        source_row_number
+    from {{ staging }}
+
+),
+
+keys_to_refresh as (
+
+    {{ llm_migration.changed_keys('delivered_keys', key_name) }}
+    union
+    select delivered_keys.{{ key_name }}
+    from delivered_keys
+    inner join {{ ref('int_traces_checked') }} as traces
+        on delivered_keys.trace_id = traces.trace_id
+    where traces.refreshed_at > {{ llm_migration.watermark('traces_watermark') }}
+
+),
+
+rows_in_scope as (
+
+    select * from rows_delivered
+    where {{ key_name }} in (select {{ key_name }} from keys_to_refresh)
+
+),
+{% else %}
+rows_in_scope as (
+
+    select * from rows_delivered
+
+),
+{% endif %}
+
+{#-
+    Keys are refreshed whole, so aggregating every delivered row per key gives the same result
+    for the keys in scope as aggregating the rows in scope. Grouped by the key's columns: a null
+    part only occurs in rows with a row_issue, which decides their reason anyway.
+-#}
+repeated_keys as (
+
+    select
+        trace_id,
+        metric,
+        {{ actor_column }},
+        min(source_row_number) as first_source_row_number,
+        max(case when row_issue is null and {{ value_column }} then 1 else 0 end)
+            + max(case when row_issue is null and not {{ value_column }} then 1 else 0 end) as n_values
+    from {{ staging }}
+    group by trace_id, metric, {{ actor_column }}
+    having count(*) > 1
+
+),
+
+checked as (
+
+    select
+        rows_in_scope.*,
+        case
+            when rows_in_scope.row_issue is not null then rows_in_scope.row_issue
+            when trace_status.trace_id is null
+                then {{ dbt.concat(["'unknown trace_id: '", "rows_in_scope.trace_id", "' (not in the traces input)'"]) }}
+            when not trace_status.is_kept then 'its trace was rejected (see the traces rows in rejected_input_rows)'
+            when repeated_keys.n_values > 1
+                then '{{ conflict_reason }}'
+            when rows_in_scope.source_row_number > repeated_keys.first_source_row_number
+                then '{{ duplicate_reason }}'
+        end as rejection_reason
+    from rows_in_scope
+    left join trace_status
+        on rows_in_scope.trace_id = trace_status.trace_id
+    left join repeated_keys
+        on rows_in_scope.trace_id = repeated_keys.trace_id
+        and rows_in_scope.metric = repeated_keys.metric
+        and rows_in_scope.{{ actor_column }} = repeated_keys.{{ actor_column }}
+
+)
+
+select
+    {{ key_name }},
+    source_row_number,
+    row_hash,
+    case
+        when rejection_reason is not null then {{ llm_migration.raw_row_text('source_row') }}
+    end as raw_row,
+    trace_id,
+    metric,
+    {{ actor_column }},
+    {%- for column in columns %}
+    {{ column }},
+    {%- endfor %}
+    rejection_reason,
+    {{ llm_migration.build_timestamp() }} as refreshed_at,
+    (select max(refreshed_at) from {{ ref('int_traces_checked') }}) as traces_watermark
+from checked
+{% endmacro %}
