@@ -559,9 +559,7 @@ def build_calibration_model(
         # One regional spread per model and metric, not one per metric: with a shared spread the
         # well-behaved models make it small and a candidate's single regressing region is pulled
         # back towards its average — exactly the regression the regional gate exists to catch.
-        sigma = pm.HalfNormal(
-            "sigma_region", config.sigma_region_scale, dims=("model", "metric")
-        )
+        sigma = pm.HalfNormal("sigma_region", config.sigma_region_scale, dims=("model", "metric"))
         eta_theta = mu[:, None, :] + sigma[:, None, :] * _standard_effects(
             "z_region", ("model", "metric", "region"), len(regions)
         ).transpose(0, 2, 1)

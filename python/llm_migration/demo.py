@@ -274,7 +274,6 @@ def generate(config: DemoConfig | None = None, models: tuple[DemoModel, ...] = D
 
     # Items: test questions, each belonging to a region and a task type.
     n_items = config.items_per_region * len(regions)
-    item_region = np.repeat(regions, config.items_per_region)
     item_task = tasks[rng.choice(len(tasks), size=n_items, p=task_p)]
     item_ids = np.array([f"item-{i:05d}" for i in range(n_items)], dtype=object)
 

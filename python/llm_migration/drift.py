@@ -161,8 +161,8 @@ def prob_worse(
 def weekly_confusion_counts(pairs: pd.DataFrame) -> pd.DataFrame:
     """Judge x human 2x2 table per judge x metric x week of human-labelled pairs.
 
-    Keeps rows with a judge and a consensus human label. Returns judge_id, metric, week_start, n_tp, n_fn,
-    n_tn, n_fp, n_pairs sorted by judge, metric and week.
+    Keeps rows with a judge and a consensus human label. Returns judge_id, metric, week_start,
+    n_tp, n_fn, n_tn, n_fp, n_pairs sorted by judge, metric and week.
     """
     keep = pairs["judge_id"].notna() & pairs["is_human_positive"].notna()
     keep &= pairs["is_judge_positive"].notna()

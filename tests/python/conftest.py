@@ -38,7 +38,8 @@ def run_dbt(
     )
     if check and result.returncode != 0:
         raise AssertionError(
-            f"dbt {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+            f"dbt {' '.join(args)} failed ({result.returncode}):\n"
+            f"{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
         )
     return result
 

@@ -1,11 +1,11 @@
-"""End to end on real dbt + DuckDB: inputs in every format, rejects with reasons, counts reconcile."""
+"""Real dbt + DuckDB on inputs in every format: rejects with reasons, counts reconcile."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import FAST_FIT_VARS, query, run_dbt
 
+from conftest import FAST_FIT_VARS, query, run_dbt
 from llm_migration import demo
 
 SMALL = demo.DemoConfig(
@@ -29,10 +29,14 @@ def _reconciliation(database) -> pd.DataFrame:
             select 'human_labels', count(*) from base_human_labels union all
             select 'models', count(*) from base_models
         ), kept as (
-            select 'traces' as input_name, count(*) filter (where rejection_reason is null) as n from int_traces_checked union all
-            select 'judge_scores', count(*) filter (where rejection_reason is null) from int_judgements_checked union all
-            select 'human_labels', count(*) filter (where rejection_reason is null) from int_labels_checked union all
-            select 'models', count(*) filter (where rejection_reason is null) from int_models_checked
+            select 'traces' as input_name, count(*) filter (where rejection_reason is null) as n
+            from int_traces_checked union all
+            select 'judge_scores', count(*) filter (where rejection_reason is null)
+            from int_judgements_checked union all
+            select 'human_labels', count(*) filter (where rejection_reason is null)
+            from int_labels_checked union all
+            select 'models', count(*) filter (where rejection_reason is null)
+            from int_models_checked
         ), rejected as (
             select input_name, count(*) as n from rejected_input_rows group by input_name
         )
@@ -74,13 +78,15 @@ def test_parquet_folder_builds_and_counts_match_pandas(tmp_path):
     expected = (
         inputs["judge_scores"]
         .assign(model_id=lambda d: d.trace_id.map(traces.model_id))
-        .query("model_id in @evaluated")
+        .loc[lambda d: d.model_id.isin(evaluated)]
         .groupby(["model_id", "metric"])
         .size()
     )
     observed = counts.set_index(["model_id", "metric"])["n"]
     pd.testing.assert_series_equal(
-        observed.sort_index().astype("int64"), expected.sort_index().astype("int64"), check_names=False
+        observed.sort_index().astype("int64"),
+        expected.sort_index().astype("int64"),
+        check_names=False,
     )
 
 
@@ -109,11 +115,41 @@ def _broken_inputs() -> dict[str, pd.DataFrame]:
         {**score, "trace_id": "no-such-trace"},
         {**score, "trace_id": "bad-unknown-model"},
         {**score, "trace_id": kept_trace, "metric": "helpfulness"},
-        {**score, "trace_id": kept_trace, "judge_id": "judge-b", "metric": "correctness", "judgement": "it depends"},
-        {**score, "trace_id": kept_trace, "judge_id": "judge-c", "metric": "correctness", "judgement": "correct"},
-        {**score, "trace_id": kept_trace, "judge_id": "judge-c", "metric": "correctness", "judgement": "incorrect"},
-        {**score, "trace_id": "dup-exact", "judge_id": "judge-d", "metric": "style", "judgement": "adherent"},
-        {**score, "trace_id": "dup-exact", "judge_id": "judge-d", "metric": "style", "judgement": "Adherent"},
+        {
+            **score,
+            "trace_id": kept_trace,
+            "judge_id": "judge-b",
+            "metric": "correctness",
+            "judgement": "it depends",
+        },
+        {
+            **score,
+            "trace_id": kept_trace,
+            "judge_id": "judge-c",
+            "metric": "correctness",
+            "judgement": "correct",
+        },
+        {
+            **score,
+            "trace_id": kept_trace,
+            "judge_id": "judge-c",
+            "metric": "correctness",
+            "judgement": "incorrect",
+        },
+        {
+            **score,
+            "trace_id": "dup-exact",
+            "judge_id": "judge-d",
+            "metric": "style",
+            "judgement": "adherent",
+        },
+        {
+            **score,
+            "trace_id": "dup-exact",
+            "judge_id": "judge-d",
+            "metric": "style",
+            "judgement": "Adherent",
+        },
     ]
     scores = inputs["judge_scores"].copy()
     scores["scored_at"] = scores["scored_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -121,10 +157,34 @@ def _broken_inputs() -> dict[str, pd.DataFrame]:
     label = inputs["human_labels"].iloc[0].to_dict()
     bad_labels = [
         {**label, "trace_id": "no-such-trace"},
-        {**label, "trace_id": kept_trace, "metric": "style", "annotator_id": "ann-x", "label": "sort of"},
-        {**label, "trace_id": kept_trace, "metric": "refusal", "annotator_id": "ann-y", "label": "refused"},
-        {**label, "trace_id": kept_trace, "metric": "refusal", "annotator_id": "ann-y", "label": "answered"},
-        {**label, "trace_id": kept_trace, "metric": "refusal", "annotator_id": None, "label": "answered"},
+        {
+            **label,
+            "trace_id": kept_trace,
+            "metric": "style",
+            "annotator_id": "ann-x",
+            "label": "sort of",
+        },
+        {
+            **label,
+            "trace_id": kept_trace,
+            "metric": "refusal",
+            "annotator_id": "ann-y",
+            "label": "refused",
+        },
+        {
+            **label,
+            "trace_id": kept_trace,
+            "metric": "refusal",
+            "annotator_id": "ann-y",
+            "label": "answered",
+        },
+        {
+            **label,
+            "trace_id": kept_trace,
+            "metric": "refusal",
+            "annotator_id": None,
+            "label": "answered",
+        },
     ]
     labels = inputs["human_labels"].copy()
     labels["labeled_at"] = labels["labeled_at"].astype(str)
@@ -159,42 +219,75 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
     for name in INPUT_NAMES:
         assert counts.loc[name, "delivered"] == len(broken[name])
 
-    rejects = query(database, "select input_name, row_key, reason, raw_row from rejected_input_rows")
+    rejects = query(
+        database, "select input_name, row_key, reason, raw_row from rejected_input_rows"
+    )
 
     def reasons(input_name: str, key_fragment: str) -> list[str]:
-        rows = rejects[(rejects.input_name == input_name) & rejects.row_key.str.contains(key_fragment, regex=False)]
+        rows = rejects[
+            (rejects.input_name == input_name)
+            & rejects.row_key.str.contains(key_fragment, regex=False)
+        ]
         return sorted(rows.reason)
 
     assert reasons("traces", "trace_id=bad-missing-model") == ["missing required value: model_id"]
-    assert reasons("traces", "trace_id=bad-unknown-model") == ["unknown model_id: gpt-nonexistent (not in the models input)"]
-    assert reasons("traces", "trace_id=bad-timestamp") == ["created_at is not a timestamp: last tuesday"]
-    assert reasons("traces", "trace_id=bad-region") == ["region ALL is reserved for the traffic-weighted overall figure"]
+    assert reasons("traces", "trace_id=bad-unknown-model") == [
+        "unknown model_id: gpt-nonexistent (not in the models input)"
+    ]
+    assert reasons("traces", "trace_id=bad-timestamp") == [
+        "created_at is not a timestamp: last tuesday"
+    ]
+    assert reasons("traces", "trace_id=bad-region") == [
+        "region ALL is reserved for the traffic-weighted overall figure"
+    ]
     assert reasons("traces", "trace_id=bad-latency") == ["latency_ms is not a number: fast"]
-    assert reasons("traces", "trace_id=dup-conflict") == ["trace_id appears more than once with conflicting content"] * 2
-    assert reasons("traces", "trace_id=dup-exact") == ["exact duplicate of an earlier row for this trace_id"]
+    assert (
+        reasons("traces", "trace_id=dup-conflict")
+        == ["trace_id appears more than once with conflicting content"] * 2
+    )
+    assert reasons("traces", "trace_id=dup-exact") == [
+        "exact duplicate of an earlier row for this trace_id"
+    ]
 
-    assert reasons("judge_scores", "trace_id=no-such-trace") == ["unknown trace_id: no-such-trace (not in the traces input)"]
+    assert reasons("judge_scores", "trace_id=no-such-trace") == [
+        "unknown trace_id: no-such-trace (not in the traces input)"
+    ]
     assert reasons("judge_scores", "trace_id=bad-unknown-model") == [
         "its trace was rejected (see the traces rows in rejected_input_rows)"
     ]
     assert reasons("judge_scores", "metric=helpfulness") == [
         "unknown metric: helpfulness (configured: correctness, refusal, style)"
     ]
-    assert reasons("judge_scores", "judge_id=judge-b") == ["judgement cannot be read as a correctness verdict: it depends"]
-    assert reasons("judge_scores", "judge_id=judge-c") == ["conflicting judgements for the same trace, metric and judge"] * 2
-    assert reasons("judge_scores", "judge_id=judge-d") == ["duplicate judgement for the same trace, metric and judge"]
+    assert reasons("judge_scores", "judge_id=judge-b") == [
+        "judgement cannot be read as a correctness verdict: it depends"
+    ]
+    assert (
+        reasons("judge_scores", "judge_id=judge-c")
+        == ["conflicting judgements for the same trace, metric and judge"] * 2
+    )
+    assert reasons("judge_scores", "judge_id=judge-d") == [
+        "duplicate judgement for the same trace, metric and judge"
+    ]
 
-    assert reasons("human_labels", "trace_id=no-such-trace") == ["unknown trace_id: no-such-trace (not in the traces input)"]
-    assert reasons("human_labels", "annotator_id=ann-x") == ["label cannot be read as a style label: sort of"]
-    assert reasons("human_labels", "annotator_id=ann-y") == [
-        "the same annotator gave conflicting labels for this trace and metric"
-    ] * 2
+    assert reasons("human_labels", "trace_id=no-such-trace") == [
+        "unknown trace_id: no-such-trace (not in the traces input)"
+    ]
+    assert reasons("human_labels", "annotator_id=ann-x") == [
+        "label cannot be read as a style label: sort of"
+    ]
+    assert (
+        reasons("human_labels", "annotator_id=ann-y")
+        == ["the same annotator gave conflicting labels for this trace and metric"] * 2
+    )
     assert reasons("human_labels", "annotator_id=null") == ["missing required value: annotator_id"]
 
-    assert reasons("models", "model_id=cand-odd-role") == ["role must be incumbent, candidate or ignore, got: champion"]
-    assert reasons("models", "model_id=cand-twice") == [
-        "model_id appears more than once with conflicting role, display_name or provider"
-    ] * 2
+    assert reasons("models", "model_id=cand-odd-role") == [
+        "role must be incumbent, candidate or ignore, got: champion"
+    ]
+    assert (
+        reasons("models", "model_id=cand-twice")
+        == ["model_id appears more than once with conflicting role, display_name or provider"] * 2
+    )
     # the raw row is kept as delivered, so the row can be found and fixed
     bad_ts = rejects[rejects.row_key.str.contains("trace_id=bad-timestamp")].raw_row.iloc[0]
     assert "last tuesday" in bad_ts
@@ -206,7 +299,8 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
     n_valid = generated["judge_scores"].trace_id.map(model_of).isin(evaluated).sum()
     n_valid += int(model_of.iloc[0] in evaluated)
     n_counted = query(
-        database, "select sum(n_traces) as n from int_judgement_counts_aggregated where judge_id is not null"
+        database,
+        "select sum(n_traces) as n from int_judgement_counts_aggregated where judge_id is not null",
     ).n.iloc[0]
     assert n_counted == n_valid
 
@@ -218,8 +312,10 @@ def test_missing_required_column_fails_with_a_clear_error(tmp_path):
     folder = tmp_path / "missing"
     demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
     result = run_dbt(
-        ["build", "--select", "base_traces"], tmp_path / "missing.duckdb",
-        {"llm_migration_input_dir": str(folder)}, check=False,
+        ["build", "--select", "base_traces"],
+        tmp_path / "missing.duckdb",
+        {"llm_migration_input_dir": str(folder)},
+        check=False,
     )
     assert result.returncode != 0
     assert "input 'traces'" in result.stdout
@@ -234,16 +330,20 @@ def test_missing_input_file_and_ambiguous_files_fail_clearly(tmp_path):
     demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
     (folder / "models.csv").unlink()
     result = run_dbt(
-        ["build", "--select", "base_models"], tmp_path / "partial.duckdb",
-        {"llm_migration_input_dir": str(folder)}, check=False,
+        ["build", "--select", "base_models"],
+        tmp_path / "partial.duckdb",
+        {"llm_migration_input_dir": str(folder)},
+        check=False,
     )
     assert result.returncode != 0
     assert "input 'models': no models.parquet, .csv or .jsonl in folder" in result.stdout
 
     inputs["traces"].to_parquet(folder / "traces.parquet")
     result = run_dbt(
-        ["build", "--select", "base_traces"], tmp_path / "partial.duckdb",
-        {"llm_migration_input_dir": str(folder)}, check=False,
+        ["build", "--select", "base_traces"],
+        tmp_path / "partial.duckdb",
+        {"llm_migration_input_dir": str(folder)},
+        check=False,
     )
     assert result.returncode != 0
     assert "several files" in result.stdout

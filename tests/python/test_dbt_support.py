@@ -17,8 +17,10 @@ from llm_migration.dbt_support import config_literal, current_run_id, reusable_o
         ("false", False),
         ("None", None),
         ("pymc", "pymc"),
-        ("{'correctness': {'direction': 'higher_is_better', 'margin': 0.02}}",
-         {"correctness": {"direction": "higher_is_better", "margin": 0.02}}),
+        (
+            "{'correctness': {'direction': 'higher_is_better', 'margin': 0.02}}",
+            {"correctness": {"direction": "higher_is_better", "margin": 0.02}},
+        ),
         ("['a', 'b']", ["a", "b"]),
         (7, 7),
     ],

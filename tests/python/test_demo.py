@@ -55,11 +55,20 @@ def test_story_planted_in_the_truth(generated):
     incumbent = "incumbent-v1"
     # the regional candidate is better on average but clearly worse in eu-west
     assert rates["cand-regional", "ALL", "correctness"] > rates[incumbent, "ALL", "correctness"]
-    assert rates["cand-regional", "eu-west", "correctness"] < rates[incumbent, "eu-west", "correctness"] - 0.05
+    assert (
+        rates["cand-regional", "eu-west", "correctness"]
+        < rates[incumbent, "eu-west", "correctness"] - 0.05
+    )
     # the flattered candidate is truly worse, and the judge is more lenient with it
-    assert rates["cand-flattered", "ALL", "correctness"] < rates[incumbent, "ALL", "correctness"] - 0.02
+    assert (
+        rates["cand-flattered", "ALL", "correctness"]
+        < rates[incumbent, "ALL", "correctness"] - 0.02
+    )
     error = truth["judge_error"].set_index(["model_id", "metric"])
-    assert error.loc[("cand-flattered", "correctness"), "specificity"] < error.loc[(incumbent, "correctness"), "specificity"] - 0.2
+    assert (
+        error.loc[("cand-flattered", "correctness"), "specificity"]
+        < error.loc[(incumbent, "correctness"), "specificity"] - 0.2
+    )
     expected = truth["expected_verdicts"].set_index("model_id")["expected_verdict"].to_dict()
     assert expected == {"cand-steady": "ship", "cand-regional": "block", "cand-flattered": "block"}
 
@@ -70,9 +79,25 @@ def test_judge_positive_rate_matches_truth_within_sampling_error(generated):
     traces = inputs["traces"][["trace_id", "model_id", "region"]]
     scores = inputs["judge_scores"].merge(traces, on="trace_id")
     token = scores["judgement"].str.extract(r"(?is)<assessment>(.*?)</assessment>")[0]
-    text = token.fillna(scores["judgement"]).str.strip().str.lower().str.replace("-", "_").str.replace(" ", "_")
+    text = (
+        token.fillna(scores["judgement"])
+        .str.strip()
+        .str.lower()
+        .str.replace("-", "_")
+        .str.replace(" ", "_")
+    )
     positive = {"correct", "yes", "1", "pass", "true", "refused", "adherent"}
-    negative = {"incorrect", "no", "0", "fail", "false", "wrong", "answered", "not_refused", "non_adherent"}
+    negative = {
+        "incorrect",
+        "no",
+        "0",
+        "fail",
+        "false",
+        "wrong",
+        "answered",
+        "not_refused",
+        "non_adherent",
+    }
     scores = scores.assign(pos=text.isin(positive), usable=text.isin(positive | negative))
     scores = scores[scores.usable]
     rates = truth["true_rates"]
@@ -82,10 +107,14 @@ def test_judge_positive_rate_matches_truth_within_sampling_error(generated):
     for (model_id, metric), group in scores.groupby(["model_id", "metric"]):
         if model_id not in set(error.model_id):
             continue
-        theta = rates[(rates.model_id == model_id) & (rates.metric == metric) & (rates.region != "ALL")]
+        theta = rates[
+            (rates.model_id == model_id) & (rates.metric == metric) & (rates.region != "ALL")
+        ]
         theta = theta.merge(weights[weights.model_id == model_id], on=["model_id", "region"])
         theta_bar = np.average(theta.true_rate, weights=theta.n)
-        se, sp = error[(error.model_id == model_id) & (error.metric == metric)][["sensitivity", "specificity"]].iloc[0]
+        se, sp = error[(error.model_id == model_id) & (error.metric == metric)][
+            ["sensitivity", "specificity"]
+        ].iloc[0]
         expected = theta_bar * se + (1 - theta_bar) * (1 - sp)
         observed = group.pos.mean()
         standard_error = np.sqrt(expected * (1 - expected) / len(group))
@@ -98,7 +127,12 @@ def test_human_labels_on_about_300_traces_per_model_some_with_several_annotators
     inputs, _ = generated
     labels = inputs["human_labels"].merge(inputs["traces"][["trace_id", "model_id"]], on="trace_id")
     per_model = labels.groupby("model_id")["trace_id"].nunique()
-    assert set(per_model.index) == {"incumbent-v1", "cand-steady", "cand-regional", "cand-flattered"}
+    assert set(per_model.index) == {
+        "incumbent-v1",
+        "cand-steady",
+        "cand-regional",
+        "cand-flattered",
+    }
     assert (per_model == 300).all()
     annotators = labels.groupby(["trace_id", "metric"])["annotator_id"].nunique()
     assert annotators.max() == 3

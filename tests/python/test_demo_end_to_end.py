@@ -1,8 +1,9 @@
-"""The whole pipeline on the bundled demo, real PyMC sampling, checked against the generator's truth."""
+"""The whole pipeline on the demo, real PyMC sampling, checked against the generator's truth."""
 
 from __future__ import annotations
 
 import pytest
+
 from conftest import query, run_dbt
 
 pytestmark = pytest.mark.dbt
@@ -16,7 +17,9 @@ def test_true_rates_fall_inside_the_95_hdis(demo_build, demo_truth):
     covered = (merged.hdi_low <= merged.true_rate) & (merged.true_rate <= merged.hdi_high)
     # With 72 cells and nominal 95% coverage, fewer than 90% covered (< 65 of 72) has probability
     # P(Binomial(72, 0.95) < 65) = 0.027 for a calibrated model (more if cells are correlated).
-    assert covered.mean() >= 0.90, merged.loc[~covered, ["model_id", "region", "metric", "posterior_mean", "true_rate"]]
+    assert covered.mean() >= 0.90, merged.loc[
+        ~covered, ["model_id", "region", "metric", "posterior_mean", "true_rate"]
+    ]
 
 
 def test_overall_rates_are_post_stratified_and_cover_the_truth(demo_build, demo_truth):
@@ -35,21 +38,30 @@ def test_flattered_candidate_is_corrected_towards_its_truth(demo_build, demo_tru
         "select * from fct_quality_posteriors where model_id = 'cand-flattered' "
         "and region = 'ALL' and metric = 'correctness'",
     ).iloc[0]
-    truth = demo_truth["true_rates"].query(
-        "model_id == 'cand-flattered' and region == 'ALL' and metric == 'correctness'"
-    ).true_rate.iloc[0]
+    truth = (
+        demo_truth["true_rates"]
+        .query("model_id == 'cand-flattered' and region == 'ALL' and metric == 'correctness'")
+        .true_rate.iloc[0]
+    )
     # the naive judge rate overstates it by ~8 points; the calibrated posterior must be closer
     assert row.judge_positive_rate - truth > 0.05
     assert abs(row.posterior_mean - truth) < abs(row.judge_positive_rate - truth) / 2
 
 
 def test_judge_calibration_sees_the_leniency(demo_build, demo_truth):
-    calibration = query(demo_build, "select * from fct_judge_calibration where metric = 'correctness'")
+    calibration = query(
+        demo_build, "select * from fct_judge_calibration where metric = 'correctness'"
+    )
     by_model = calibration.set_index("model_id")
-    assert by_model.loc["cand-flattered", "specificity_mean"] < by_model.loc["incumbent-v1", "specificity_mean"] - 0.15
+    assert (
+        by_model.loc["cand-flattered", "specificity_mean"]
+        < by_model.loc["incumbent-v1", "specificity_mean"] - 0.15
+    )
     error = demo_truth["judge_error"].query("metric == 'correctness'").set_index("model_id")
     inside = [
-        by_model.loc[m, "specificity_hdi_low"] <= error.loc[m, "specificity"] <= by_model.loc[m, "specificity_hdi_high"]
+        by_model.loc[m, "specificity_hdi_low"]
+        <= error.loc[m, "specificity"]
+        <= by_model.loc[m, "specificity_hdi_high"]
         for m in error.index
     ]
     assert sum(inside) >= 3
@@ -74,21 +86,30 @@ def test_sampler_converged(demo_build):
 
 
 def test_verdicts_match_the_truth(demo_build, demo_truth):
-    verdicts = query(demo_build, "select * from fct_migration_verdicts").set_index("candidate_model_id")
+    verdicts = query(demo_build, "select * from fct_migration_verdicts").set_index(
+        "candidate_model_id"
+    )
     assert set(verdicts.index) == {"cand-steady", "cand-regional", "cand-flattered"}
     regional = verdicts.loc["cand-regional"]
     assert regional.verdict == "block"
     assert "eu-west" in regional.summary
     gates = query(
         demo_build,
-        "select * from fct_gate_results where candidate_model_id = 'cand-regional' and status = 'fail'",
+        "select * from fct_gate_results "
+        "where candidate_model_id = 'cand-regional' and status = 'fail'",
     )
-    assert ((gates.gate_id == "regional_regression") & (gates.region == "eu-west") & (gates.metric == "correctness")).any()
+    assert (
+        (gates.gate_id == "regional_regression")
+        & (gates.region == "eu-west")
+        & (gates.metric == "correctness")
+    ).any()
     assert verdicts.loc["cand-flattered", "verdict"] != "ship"
     steady = verdicts.loc["cand-steady"]
     assert steady.verdict in ("ship", "needs_more_labels")
     if steady.verdict == "needs_more_labels":
-        plan = query(demo_build, "select * from fct_labeling_plan where candidate_model_id = 'cand-steady'")
+        plan = query(
+            demo_build, "select * from fct_labeling_plan where candidate_model_id = 'cand-steady'"
+        )
         assert len(plan) > 0 and (plan.additional_labels_needed.fillna(0) >= 0).all()
 
 
@@ -109,12 +130,15 @@ def test_ci_switch_fails_the_build_only_when_asked(demo_build):
 def test_every_output_row_carries_run_id_and_time(demo_build):
     fingerprint = query(demo_build, "select run_id from int_run_fingerprint").run_id.iloc[0]
     for table in (
-        "fct_quality_posteriors", "fct_model_comparisons", "fct_judge_calibration",
-        "fct_sampler_diagnostics", "fct_gate_results", "fct_migration_verdicts",
-        "fct_labeling_plan", "rejected_input_rows",
+        "fct_quality_posteriors",
+        "fct_model_comparisons",
+        "fct_judge_calibration",
+        "fct_sampler_diagnostics",
+        "fct_gate_results",
+        "fct_migration_verdicts",
+        "fct_labeling_plan",
+        "rejected_input_rows",
     ):
         frame = query(demo_build, f"select run_id, computed_at from {table}")
         assert (frame.run_id == fingerprint).all(), table
         assert frame.computed_at.notna().all(), table
-
-

@@ -1,12 +1,12 @@
-"""Incremental refresh: late data is picked up, incremental equals full refresh, unchanged is a no-op."""
+"""Incremental refresh picks up late data, equals a full refresh, and is a no-op when unchanged."""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 import pytest
-from conftest import FAST_FIT_VARS, run_dbt
 
+from conftest import FAST_FIT_VARS, run_dbt
 from llm_migration import demo
 
 SMALL = demo.DemoConfig(
@@ -44,11 +44,19 @@ def _split(inputs: dict[str, pd.DataFrame]):
     }
     # Second delivery appends: everything, in an order that keeps the first delivery's rows first,
     # plus a conflicting copy of one early trace (which must now reject that trace everywhere).
-    conflicting = early_traces.iloc[[3]].assign(region="sa-east" if early_traces.iloc[3].region != "sa-east" else "us-east")
+    conflicting = early_traces.iloc[[3]].assign(
+        region="sa-east" if early_traces.iloc[3].region != "sa-east" else "us-east"
+    )
     second = {
-        "traces": pd.concat([early_traces, traces.iloc[len(early_traces) :], conflicting], ignore_index=True),
-        "judge_scores": pd.concat([first["judge_scores"], scores[~scores.index.isin(first["judge_scores"].index)]]),
-        "human_labels": pd.concat([first["human_labels"], labels[~labels.index.isin(first["human_labels"].index)]]),
+        "traces": pd.concat(
+            [early_traces, traces.iloc[len(early_traces) :], conflicting], ignore_index=True
+        ),
+        "judge_scores": pd.concat(
+            [first["judge_scores"], scores[~scores.index.isin(first["judge_scores"].index)]]
+        ),
+        "human_labels": pd.concat(
+            [first["human_labels"], labels[~labels.index.isin(first["human_labels"].index)]]
+        ),
         "models": inputs["models"],
     }
     return first, second, conflicting.trace_id.iloc[0]
@@ -107,10 +115,14 @@ def test_incremental_refresh_equals_full_refresh_and_unchanged_refresh_is_a_no_o
     assert (checked.refreshed_at == first_refresh).mean() > 0.5
     # ... the conflicting copy rejected the early trace and, downstream, its judgements
     traces = incremental["int_traces_checked"]
-    assert (traces[traces.trace_id == conflicted_trace].rejection_reason
-            == "trace_id appears more than once with conflicting content").all()
+    assert (
+        traces[traces.trace_id == conflicted_trace].rejection_reason
+        == "trace_id appears more than once with conflicting content"
+    ).all()
     judged = checked[checked.trace_id == conflicted_trace]
-    assert len(judged) > 0 and judged.rejection_reason.str.startswith("its trace was rejected").all()
+    assert (
+        len(judged) > 0 and judged.rejection_reason.str.startswith("its trace was rejected").all()
+    )
     joined = incremental["int_judgements_joined_to_labels"]
     assert not (joined.trace_id == conflicted_trace).any()
 
@@ -118,7 +130,9 @@ def test_incremental_refresh_equals_full_refresh_and_unchanged_refresh_is_a_no_o
     assert set(incremental) == set(full)
     for name in sorted(full):
         pd.testing.assert_frame_equal(
-            _canonical(incremental[name], BOOKKEEPING), _canonical(full[name], BOOKKEEPING), obj=name
+            _canonical(incremental[name], BOOKKEEPING),
+            _canonical(full[name], BOOKKEEPING),
+            obj=name,
         )
 
     # An unchanged refresh changes no output table at all, computed_at included.

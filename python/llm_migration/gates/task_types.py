@@ -56,7 +56,6 @@ from llm_migration.gates.results import (
     fmt_pp,
     fmt_prob,
     gate_row,
-    three_way,
 )
 
 GATE_ID = "task_type_regressions"
@@ -78,9 +77,7 @@ def _calibrated_rates(
     se = rng.beta(1 + np.sum(w[jp & hp]), 1 + np.sum(w[~jp & hp]), size=n_draws)
     sp = rng.beta(1 + np.sum(w[~jp & ~hp]), 1 + np.sum(w[jp & ~hp]), size=n_draws)
     judged = rows[~np.isnan(judge)].assign(positive=lambda d: d["judge"] * d["n_traces"])
-    per_task = (
-        judged.groupby("task_type")[["n_traces", "positive"]].sum().reindex(list(task_types))
-    )
+    per_task = judged.groupby("task_type")[["n_traces", "positive"]].sum().reindex(list(task_types))
     total = per_task["n_traces"].to_numpy(dtype=float)
     positive = per_task["positive"].to_numpy(dtype=float)
     q = (positive + 1.0) / (total + 2.0)
