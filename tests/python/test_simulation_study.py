@@ -1,8 +1,8 @@
 """The simulator, the study's scoring, and the study itself with real PyMC sampling.
 
 The fast study (2 scenarios x 2 seeds, tiny draws) always runs. The long study is marked
-``slow`` and runs only when slow tests are selected (``pytest -m slow`` or
-``make test-all``), since plain ``pytest`` selects every marker.
+``slow``, which the project's pytest options deselect; ``pytest -m slow`` or ``make test-all``
+runs it.
 """
 
 from __future__ import annotations
@@ -255,16 +255,10 @@ def test_fast_study_naive_rate_misses_when_the_judge_errs(fast_study):
 # ---- the long study ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def slow_selected(request):
-    if not request.config.getoption("markexpr"):
-        pytest.skip("slow study: select it with -m slow (plain pytest runs every marker)")
-
-
 @pytest.mark.slow
-def test_slow_study_coverage_across_all_scenarios(slow_selected):
+def test_slow_study_coverage_across_all_scenarios():
     # 5 scenarios x 6 seeds, about half an hour on 2 cores. bench/simulation_study.py runs the
-    # same study with 20 seeds for docs/simulation_study.md.
+    # same study with more seeds for docs/simulation_study.md.
     seeds = list(range(101, 107))
     config = CalibrationConfig(draws=300, tune=300, chains=2)
     results = run_study(list(SCENARIO_NAMES), seeds, config=config, n_boot=1000)
