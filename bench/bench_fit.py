@@ -40,8 +40,6 @@ from llm_migration.calibration import (
 )
 from llm_migration.posteriors import sampler_diagnostics
 
-COLUMNS = list(COUNTS_COLUMNS)
-
 
 def simulate_counts(
     n_models: int,
@@ -87,7 +85,7 @@ def simulate_counts(
                     rows.append((*key, judge, human, int(n)))
                 rows.append((*key, True, None, int(unlabeled_pos)))
                 rows.append((*key, False, None, int(traces_per_cell - n_labeled - unlabeled_pos)))
-    counts = pd.DataFrame(rows, columns=COLUMNS)
+    counts = pd.DataFrame(rows, columns=list(COUNTS_COLUMNS))
     models = pd.DataFrame(
         {"model_id": model_ids, "model_role": ["incumbent"] + ["candidate"] * (n_models - 1)}
     )

@@ -5,7 +5,7 @@ estimated by the Bayesian calibration model (real PyMC sampling) and by every ba
 intervals and non-inferiority decisions are scored against the known truth.
 
     .venv/bin/python bench/simulation_study.py                  # 20 seeds, ~1-2 hours on 2 cores
-    .venv/bin/python bench/simulation_study.py --seeds 3 --out /tmp/study.md   # a quick look
+    .venv/bin/python bench/simulation_study.py --seeds 3 --out bench/out/study.md   # a quick look
 
 The hand-written reading of the results between the ``findings`` markers of the output file is
 kept when the file is regenerated; re-read it against the new tables.

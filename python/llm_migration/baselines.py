@@ -30,16 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from llm_migration.calibration import COUNTS_COLUMNS
+
 CELL_KEYS = ["model_id", "region", "metric"]
-COUNT_COLUMNS = [
-    "model_id",
-    "region",
-    "metric",
-    "judge_id",
-    "is_judge_positive",
-    "is_human_positive",
-    "n_traces",
-]
 
 
 @dataclass(frozen=True)
@@ -119,7 +112,7 @@ def cell_statistics(counts: pd.DataFrame, judge_id: str | None = None) -> pd.Dat
 
 
 def _validate_counts(counts: pd.DataFrame) -> None:
-    problems = [f"missing column {c!r}" for c in COUNT_COLUMNS if c not in counts.columns]
+    problems = [f"missing column {c!r}" for c in COUNTS_COLUMNS if c not in counts.columns]
     if not problems:
         if (counts["n_traces"] < 0).any():
             problems.append("n_traces must be >= 0")

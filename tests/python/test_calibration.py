@@ -15,6 +15,7 @@ import pytest
 from scipy import stats
 
 from llm_migration.calibration import (
+    COUNTS_COLUMNS,
     DRAWS_LONG_COLUMNS,
     CalibrationConfig,
     cell_evidence,
@@ -79,18 +80,7 @@ def simulate_counts(seed: int = 11, n_traces: int = 600, n_unjudged: int = 8):
                         rows.append(
                             (model_id, region, metric, None, None, hp, int((extra == hp).sum()))
                         )
-    counts = pd.DataFrame(
-        rows,
-        columns=[
-            "model_id",
-            "region",
-            "metric",
-            "judge_id",
-            "is_judge_positive",
-            "is_human_positive",
-            "n_traces",
-        ],
-    )
+    counts = pd.DataFrame(rows, columns=list(COUNTS_COLUMNS))
     counts = counts[counts["n_traces"] > 0].reset_index(drop=True)
     models = pd.DataFrame([(m, r) for m, r, _, _ in MODELS], columns=["model_id", "model_role"])
     truth = pd.DataFrame(truth, columns=["model_id", "region", "metric", "true_theta"])

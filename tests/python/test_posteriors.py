@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from llm_migration.calibration import CalibrationConfig, fit_calibration_model, posterior_draws_long
+from llm_migration.calibration import (
+    COUNTS_COLUMNS,
+    DRAWS_LONG_COLUMNS,
+    CalibrationConfig,
+    fit_calibration_model,
+    posterior_draws_long,
+)
 from llm_migration.posteriors import (
     COMPARISON_COLUMNS,
     DIAGNOSTICS_COLUMNS,
@@ -20,15 +26,6 @@ from llm_migration.posteriors import (
 )
 
 MODELS = pd.DataFrame({"model_id": ["inc", "cand"], "model_role": ["incumbent", "candidate"]})
-COUNT_COLUMNS = [
-    "model_id",
-    "region",
-    "metric",
-    "judge_id",
-    "is_judge_positive",
-    "is_human_positive",
-    "n_traces",
-]
 
 
 def make_draws(theta=None, sensitivity=None, specificity=None, diverging=None, run_id="run-x"):
@@ -50,18 +47,7 @@ def make_draws(theta=None, sensitivity=None, specificity=None, diverging=None, r
     if diverging is not None:
         add("diverging", (None, None, None, None), diverging)
     out = pd.DataFrame(
-        rows,
-        columns=[
-            "run_id",
-            "quantity",
-            "model_id",
-            "region",
-            "metric",
-            "judge_id",
-            "chain",
-            "draw",
-            "value",
-        ],
+        rows, columns=[c for c in DRAWS_LONG_COLUMNS if c not in ("sampler", "fit_seconds")]
     )
     out["sampler"] = "pymc"
     out["fit_seconds"] = 1.5
@@ -108,7 +94,7 @@ def quality_inputs():
             ("cand", "eu", "correctness", "j", False, None, 10),
             ("cand", "eu", "correctness", "other", True, True, 3),
         ],
-        columns=COUNT_COLUMNS,
+        columns=COUNTS_COLUMNS,
     )
     # 'ap' carries traffic nobody was evaluated on: shares are renormalised over each model's
     # regions. Raw weights (not shares) must be normalised too.
@@ -259,7 +245,7 @@ def test_judge_calibration_summary():
             ("inc", "us", "correctness", None, None, True, 9),
             ("cand", "eu", "correctness", "j", True, None, 100),
         ],
-        columns=COUNT_COLUMNS,
+        columns=COUNTS_COLUMNS,
     ).astype({"is_human_positive": "boolean", "is_judge_positive": "boolean"})
     out = summarise_judge_calibration(as_read_back(draws), counts)
     assert list(out.columns) == JUDGE_CALIBRATION_COLUMNS
@@ -332,7 +318,7 @@ def test_summaries_of_a_real_fit():
             ("inc", "eu", "correctness", "k", True, True, 8),
             ("inc", "eu", "correctness", "k", False, False, 4),
         ],
-        columns=COUNT_COLUMNS,
+        columns=COUNTS_COLUMNS,
     )
     config = CalibrationConfig(draws=100, tune=100, chains=2, random_seed=2)
     draws = posterior_draws_long(fit_calibration_model(counts, MODELS, config), "e2e")
