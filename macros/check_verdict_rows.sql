@@ -38,11 +38,11 @@ trace_status as (
 delivered_keys as (
 
     select
-        {{ key_expression }} as {{ key_name }},
+        {{ key_name }},
         trace_id,
         row_hash,
         source_row_number
-    from {{ staging }}
+    from rows_delivered
 
 ),
 
@@ -86,7 +86,7 @@ repeated_keys as (
         min(source_row_number) as first_source_row_number,
         max(case when row_issue is null and {{ value_column }} then 1 else 0 end)
             + max(case when row_issue is null and not {{ value_column }} then 1 else 0 end) as n_values
-    from {{ staging }}
+    from rows_delivered
     group by trace_id, metric, {{ actor_column }}
     having count(*) > 1
 
