@@ -3,20 +3,16 @@ few human labels, fitted as one vectorised PyMC model on sufficient statistics.
 
 The model (binary metrics; see DESIGN.md) for cell c = (model m, region r, metric k) and judge j:
 
-- true rate, regions partially pooled (non-centred)::
+- true rate, regions partially pooled::
 
-      logit theta[m, r, k] = mu[m, k] + sigma[k] * z[m, r, k]
-
-  with z standardised region effects that sum to zero over regions, so mu[m, k] is the mean of
-  the model's regional logits (see ``_standard_effects`` for why). Judge effects u below are
-  built the same way over models.
+      logit theta[m, r, k] ~ Normal(mu[m, k], sigma[m, k])
 
 - judge error rates, partially pooled across models under test. Sensitivity and specificity are
   read off a three-way split of probability mass into a false-negative share, a false-positive
   share and the informative share J = Se + Sp - 1 (Youden's J)::
 
       (1 - Se, 1 - Sp, J) = softmax(eta_fn, eta_fp, 0)
-      eta_fn[j, m, k] = a_fn[j, k] + tau_fn[j, k] * u_fn[j, m, k]   (same form for eta_fp)
+      eta_fn[j, m, k] ~ Normal(a_fn[j, k], tau_fn[j, k])   (same form for eta_fp)
 
   so J > 0, i.e. Se + Sp > 1, holds for every parameter value: the "judge better than chance"
   identifiability condition is a constraint of the parameter space, not only a prior preference.
@@ -33,6 +29,13 @@ The model (binary metrics; see DESIGN.md) for cell c = (model m, region r, metri
 
   All probabilities are handled as log-odds built from log-probabilities, so no ratio can leave
   [0, 1] through rounding.
+
+- sampling coordinates: logit theta and eta_fn, eta_fp are sampled as standardised offsets from
+  where the evidence puts them (``_data_centred_normal``): centred on the data where counts are
+  large, non-centred where they are thin. An exact change of variables, so the posterior is the
+  model above; it keeps the fit's cost flat in trace volume (bench/bench_fit.py: 1000 times the
+  demo's traces fit in about the demo's time, where the non-centred form took 4 times as long
+  at 100 times and stopped converging at paper scale).
 
 Several judges: the true-rate model uses one primary judge per metric (``primary_judge``, or by
 default the judge with the most verdicts on the metric). A non-primary judge is calibrated only on
@@ -80,7 +83,7 @@ DRAWS_LONG_COLUMNS = (
     "fit_seconds",
 )
 # Part of the run id: bump when a change to the model changes its posterior for the same data.
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 
 _CELL_KEYS = ["model_id", "region", "metric"]
 _CELL_COUNT_COLUMNS = [
@@ -477,27 +480,119 @@ def _index(values: pd.Series, levels: list) -> np.ndarray:
     return np.array([lookup[v] for v in values], dtype=np.int64)
 
 
-def _standard_effects(name: str, dims: tuple[str, ...], n_last: int):
-    """Standardised group effects that sum to zero over the last dim (zeros for one group).
+def _judge_error_evidence(pairs: pd.DataFrame, judges: list, models: list, metrics: list) -> dict:
+    """What the labelled pairs say about eta_fn and eta_fp per (judge, model, metric).
 
-    Zero-sum effects make the group mean (``mu``, ``a``) the mean of the groups' logits. With the
-    plain non-centred form and well-measured groups only the prior separates ``mu`` from
-    ``sigma * mean(z)``, a long ridge that forces NUTS into deep trees. ``raw ~ Normal(0, 1)``
-    centred over the last dim and scaled by sqrt(n / (n - 1)) gives effects with unit marginal
-    variance summing to zero; the one direction left free, the mean of ``raw``, does not touch
-    the likelihood and stays an independent Normal(0, 1/n) that NUTS samples without effort.
-    This builds a much smaller graph than ``pm.ZeroSumNormal``, for the same distribution up to
-    the sqrt(n / (n - 1)) scale, so compiling the model stays quick.
+    From the softmax, eta_fn = log(1 - Se) - log J and eta_fp = log(1 - Sp) - log J; the
+    empirical error rates (with half a count added) give the centre, and the binomial Fisher
+    information n r (1 - r) of each error rate r its precision on that scale. Used only to
+    place the sampler's coordinates (see :func:`_data_centred_normal`), never as likelihood.
+    """
+    shape = (len(judges), len(models), len(metrics))
+    totals = {name: np.zeros(shape) for name in ("pos", "fn", "neg", "fp")}
+    if len(pairs):
+        index = (
+            _index(pairs["judge_id"], judges),
+            _index(pairs["model_id"], models),
+            _index(pairs["metric"], metrics),
+        )
+        n_pos = pairs["n_human_positive"].to_numpy(dtype=float)
+        n_neg = pairs["n_human_negative"].to_numpy(dtype=float)
+        np.add.at(totals["pos"], index, n_pos)
+        np.add.at(totals["fn"], index, n_pos - pairs["n_judge_positive_human_positive"])
+        np.add.at(totals["neg"], index, n_neg)
+        np.add.at(totals["fp"], index, n_neg - pairs["n_judge_negative_human_negative"])
+    fnr = (totals["fn"] + 0.5) / (totals["pos"] + 1.0)
+    fpr = (totals["fp"] + 0.5) / (totals["neg"] + 1.0)
+    log_j = np.log(np.maximum(1.0 - fnr - fpr, 0.05))
+    return {
+        "fn": (totals["pos"] * fnr * (1.0 - fnr), np.log(fnr) - log_j),
+        "fp": (totals["neg"] * fpr * (1.0 - fpr), np.log(fpr) - log_j),
+    }
+
+
+def _data_centred_normal(name, mean, sd, weighted_evidence, evidence_precision, dims):
+    """``x ~ Normal(mean, sd)`` sampled as a standardised offset from where the evidence puts x.
+
+    Hierarchical effects measured by a lot of data mix badly in the usual non-centred form
+    ``mean + sd * z`` (the data pin the sum, leaving a ridge between the group parameters and
+    z), and a centred form mixes badly where data are thin (a funnel in sd). Given a Gaussian
+    approximation of what the data say about x, precision ``evidence_precision`` (0 where there
+    is none) and ``weighted_evidence`` = precision x its centre, x is sampled as
+
+        x = c + offset / sqrt(p),   p = evidence_precision + 1 / sd^2,
+        c = (weighted_evidence + mean / sd^2) / p,
+
+    the approximate conditional posterior of x, so ``offset`` stays close to a standard normal
+    whether the evidence is strong (centred on the data) or absent (the non-centred
+    ``mean + sd * offset``). It is an exact change of variables: the Normal prior and the
+    log-Jacobian -log(p) / 2 enter as a potential, so the posterior is the model's own; only the
+    geometry NUTS sees changes. The approximation may depend on other parameters (it does for
+    theta) as long as it does not depend on the offset itself.
     """
     import pymc as pm
     import pytensor.tensor as pt
 
-    if n_last < 2:
-        shape = tuple(len(pm.modelcontext(None).coords[d]) for d in dims)
-        return pt.zeros(shape)
-    raw = pm.Normal(name, 0.0, 1.0, dims=dims)
-    n = pt.cast(raw.shape[-1], "float64")  # symbolic, so the compiled code fits any size
-    return (raw - raw.mean(axis=-1, keepdims=True)) * pt.sqrt(n / (n - 1.0))
+    offset = pm.Flat(f"{name}_offset", dims=dims)
+    prior_precision = 1.0 / pt.sqr(sd)
+    precision = evidence_precision + prior_precision
+    x = (weighted_evidence + prior_precision * mean) / precision + offset / pt.sqrt(precision)
+    pm.Potential(
+        f"{name}_prior",
+        pm.logp(pm.Normal.dist(mean, sd), x).sum() - 0.5 * pt.log(precision).sum(),
+    )
+    return x
+
+
+def _theta_logits(mu, sigma, false_positive_rate, youden_j, grid: dict, shape: tuple):
+    """logit theta[m, r, k] ~ Normal(mu[m, k], sigma[m, k]), sampled in data-scaled coordinates.
+
+    With many judged traces a cell's judge-positive rate q = fpr + theta * J is pinned to a
+    fraction of a point, so theta is a near-deterministic function of the judge's error rates:
+    in non-centred coordinates (z, Se, Sp) the posterior is a thin curved ridge, NUTS needs a
+    tiny step and deep trees, and the fit slows down and stops mixing as traffic grows (measured
+    in bench/bench_fit.py). Here the evidence handed to :func:`_data_centred_normal` is the rate
+    the judged traces imply *given the current error rates*, theta_traces = (q_hat - fpr) / J,
+    with its Fisher information on the logit scale p_traces = T (J theta (1 - theta))^2 /
+    (q_hat (1 - q_hat)), plus the labelled share of positives with p_labels = N theta (1 - theta).
+    The offset then moves along the ridge with Se and Sp instead of across it.
+    """
+    import pytensor.tensor as pt
+
+    n_model, n_region, n_metric = shape
+    mu_g = pt.broadcast_to(mu[:, None, :], shape)
+    sigma_g = pt.broadcast_to(sigma[:, None, :], shape)
+
+    n, k = grid["n_judged"], grid["n_judged_positive"]
+    q_hat = (k + 0.5) / (n + 1.0)
+    # theta_traces = (q_hat - fpr) / (tpr - q_hat + q_hat - fpr), with both distances passed
+    # through a softplus at the scale of q_hat's sampling error: it stays in (0, 1) and smooth
+    # when the current error rates put q_hat outside (fpr, tpr), where the traces say little
+    # about theta and p_traces fades out.
+    scale = pt.sqrt(q_hat * (1.0 - q_hat) / (n + 1.0))
+
+    def log_soft_distance(x):
+        # below -30 scales the traces carry no weight (p_traces < 1e-26); the floor keeps log finite
+        return pt.log(scale) + pt.log(pt.softplus(pt.maximum(x / scale, -30.0)))
+
+    log_below = log_soft_distance(q_hat - false_positive_rate)
+    log_above = log_soft_distance(false_positive_rate + youden_j - q_hat)
+    log_total = pt.logaddexp(log_below, log_above)
+    logit_theta_t = log_below - log_above
+    theta_t_var = pt.exp(log_below + log_above - 2.0 * log_total)  # theta_t * (1 - theta_t)
+    p_traces = n * pt.sqr(youden_j * theta_t_var) / (q_hat * (1.0 - q_hat))
+    n_l, h = grid["n_labeled"], grid["n_human_positive"]
+    theta_l = (h + 0.5) / (n_l + 1.0)
+    p_labels = n_l * theta_l * (1.0 - theta_l)
+    eta = _data_centred_normal(
+        "theta",
+        mu_g,
+        sigma_g,
+        (p_traces * logit_theta_t + p_labels * pt.log(theta_l / (1.0 - theta_l))).reshape(shape),
+        (p_traces + p_labels).reshape(shape),
+        ("model", "region", "metric"),
+    )
+    return eta
 
 
 def build_calibration_model(
@@ -552,6 +647,31 @@ def build_calibration_model(
     def counts(name):
         return cells[name].to_numpy(dtype=np.int64)
 
+    n_model, n_region, n_metric = len(models), len(regions), len(metrics)
+    # Per-(model, region, metric) evidence on the flattened theta grid, for the parametrisation
+    # of theta below; grid points without a cell carry zeros.
+    theta_flat = (cm * n_region + cr) * n_metric + ck
+    grid = {}
+    for name, columns in {
+        "n_judged": ["n_judged"],
+        "n_judged_positive": ["n_judged_positive"],
+        "n_labeled": [
+            "n_labeled_judged_positive",
+            "n_labeled_judged_negative",
+            "n_labeled_unjudged",
+        ],
+        "n_human_positive": [
+            "n_human_positive_judged_positive",
+            "n_human_positive_judged_negative",
+            "n_human_positive_unjudged",
+        ],
+    }.items():
+        values = np.zeros(n_model * n_region * n_metric)
+        np.add.at(values, theta_flat, sum(counts(c) for c in columns).astype(float))
+        grid[name] = values
+    grid_judge = np.zeros(n_model * n_region * n_metric, dtype=np.int64)
+    grid_judge[theta_flat] = (cj * n_model + cm) * n_metric + ck
+
     # Every parameter is valid by construction (softplus, softmax, logit scale), so the
     # distributions' parameter checks would only enlarge the graph PyTensor has to rewrite.
     with pm.Model(coords=coords, check_bounds=False) as model:
@@ -560,16 +680,54 @@ def build_calibration_model(
         # well-behaved models make it small and a candidate's single regressing region is pulled
         # back towards its average — exactly the regression the regional gate exists to catch.
         sigma = pm.HalfNormal("sigma_region", config.sigma_region_scale, dims=("model", "metric"))
-        eta_theta = mu[:, None, :] + sigma[:, None, :] * _standard_effects(
-            "z_region", ("model", "metric", "region"), len(regions)
-        ).transpose(0, 2, 1)
+
+        if judges:
+            evidence = _judge_error_evidence(pairs, judges, models, metrics)
+            eta_err = {}
+            for kind in ("fn", "fp"):
+                a = pm.Normal(
+                    f"a_{kind}",
+                    config.judge_error_mean,
+                    config.judge_error_sd,
+                    dims=("judge", "metric"),
+                )
+                tau = pm.HalfNormal(
+                    f"tau_{kind}", config.judge_model_scale, dims=("judge", "metric")
+                )
+                precision, centre = evidence[kind]
+                precision = pm.Data(f"judge_error_{kind}_precision", precision)
+                eta_err[kind] = _data_centred_normal(
+                    f"judge_error_{kind}",
+                    pt.broadcast_to(a[:, None, :], precision.shape),
+                    pt.broadcast_to(tau[:, None, :], precision.shape),
+                    precision * pm.Data(f"judge_error_{kind}_centre", centre),
+                    precision,
+                    ("judge", "model", "metric"),
+                )
+            eta_fn, eta_fp = eta_err["fn"], eta_err["fp"]
+            # (1 - Se, 1 - Sp, J) = softmax(eta_fn, eta_fp, 0)
+            log_norm = pt.logsumexp(pt.stack([pt.zeros_like(eta_fn), eta_fn, eta_fp]), axis=0)
+            grid_index = pm.Data("theta_judge_error_index", grid_judge)
+            grid_fp = eta_fp.reshape((-1,))[grid_index]
+            grid_norm = log_norm.reshape((-1,))[grid_index]
+            false_positive_rate, youden_j = pt.exp(grid_fp - grid_norm), pt.exp(-grid_norm)
+        else:
+            false_positive_rate, youden_j = pt.zeros(n_model * n_region * n_metric), 1.0
+
+        eta_theta = _theta_logits(
+            mu,
+            sigma,
+            false_positive_rate,
+            youden_j,
+            {name: pm.Data(f"theta_{name}", values) for name, values in grid.items()},
+            (n_model, n_region, n_metric),
+        )
         pm.Deterministic("theta", pm.math.invlogit(eta_theta), dims=("model", "region", "metric"))
 
         # Gathers from flattened arrays compile to C (AdvancedSubtensor1); multi-axis fancy
         # indexing and its gradient run in Python and dominated the cost of a gradient. The
         # indices are data too, so the compiled code is reused when the cells change.
-        n_model, n_region, n_metric = len(models), len(regions), len(metrics)
-        theta_index = pm.Data("cell_theta_index", (cm * n_region + cr) * n_metric + ck, dims="cell")
+        theta_index = pm.Data("cell_theta_index", theta_flat, dims="cell")
         eta_c = eta_theta.reshape((-1,))[theta_index]
         pm.Binomial(
             "human_positive_unjudged",
@@ -582,22 +740,6 @@ def build_calibration_model(
         )
 
         if judges:
-            eta_err = {}
-            for kind in ("fn", "fp"):
-                a = pm.Normal(
-                    f"a_{kind}",
-                    config.judge_error_mean,
-                    config.judge_error_sd,
-                    dims=("judge", "metric"),
-                )
-                tau = pm.HalfNormal(
-                    f"tau_{kind}", config.judge_model_scale, dims=("judge", "metric")
-                )
-                u = _standard_effects(f"u_{kind}", ("judge", "metric", "model"), n_model)
-                eta_err[kind] = a[:, None, :] + tau[:, None, :] * u.transpose(0, 2, 1)
-            eta_fn, eta_fp = eta_err["fn"], eta_err["fp"]
-            # (1 - Se, 1 - Sp, J) = softmax(eta_fn, eta_fp, 0)
-            log_norm = pt.logsumexp(pt.stack([pt.zeros_like(eta_fn), eta_fn, eta_fp]), axis=0)
             dims_jmk = ("judge", "model", "metric")
             pm.Deterministic("sensitivity", pt.exp(pt.softplus(eta_fp) - log_norm), dims=dims_jmk)
             pm.Deterministic("specificity", pt.exp(pt.softplus(eta_fn) - log_norm), dims=dims_jmk)

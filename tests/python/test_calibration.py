@@ -37,18 +37,20 @@ MODELS = [
 FAST = CalibrationConfig(draws=250, tune=300, chains=2, random_seed=7)
 
 
-def simulate_counts(seed: int = 11, n_traces: int = 600, n_unjudged: int = 8):
+def simulate_counts(
+    seed: int = 11, n_traces: int = 600, n_unjudged: int = 8, models=MODELS, regions=REGIONS
+):
     """Counts from a known truth: every trace judged, a random subset human-labelled.
 
     Returns counts, models and the true theta per (model_id, region, metric).
     """
     rng = np.random.default_rng(seed)
     rows, truth = [], []
-    for model_id, _, specificity, n_labels in MODELS:
+    for model_id, _, specificity, n_labels in models:
         for metric in METRICS:
             base = rng.normal(0.8 if metric == "correctness" else -1.5, 0.4)
             sensitivity = 0.88
-            for region in REGIONS:
+            for region in regions:
                 theta = 1 / (1 + np.exp(-(base + rng.normal(0, 0.3))))
                 truth.append((model_id, region, metric, theta))
                 human = rng.random(n_traces) < theta
@@ -82,7 +84,7 @@ def simulate_counts(seed: int = 11, n_traces: int = 600, n_unjudged: int = 8):
                         )
     counts = pd.DataFrame(rows, columns=list(COUNTS_COLUMNS))
     counts = counts[counts["n_traces"] > 0].reset_index(drop=True)
-    models = pd.DataFrame([(m, r) for m, r, _, _ in MODELS], columns=["model_id", "model_role"])
+    models = pd.DataFrame([(m, r) for m, r, _, _ in models], columns=["model_id", "model_role"])
     truth = pd.DataFrame(truth, columns=["model_id", "region", "metric", "true_theta"])
     return counts, models, truth
 
@@ -398,3 +400,38 @@ def test_run_id_depends_on_data_and_config_not_on_row_order():
     changed.loc[0, "n_traces"] += 1
     assert fit_run_id(changed, models, FAST) != base
     assert fit_run_id(counts, models, CalibrationConfig(random_seed=8)) != base
+
+
+def test_fit_mixes_and_stays_calibrated_at_paper_scale_volume():
+    """The paper's volume: 200,000 judged traces per cell, six regions, labelled models.
+
+    The counts pin each cell's judge-positive rate to a tenth of a point, so theta is nearly a
+    function of the judge's error rates: the earlier non-centred fit met a thin ridge there (on
+    the paper-scale benchmark counts: step size 0.005, trees at the depth limit of 10, 12
+    divergences, 1,350 s).
+    The data-centred coordinates must mix under the production settings and keep the intervals
+    honest. A divergence makes the gates treat the fit as untrusted (fail closed); rare ones
+    remain here, near refusal rates close to the judge's false-positive rate, so this test
+    bounds them at 0.1% of transitions rather than requiring none.
+    """
+    from llm_migration.posteriors import sampler_diagnostics
+
+    regions = ["af", "ap", "eu", "me", "sa", "us"]
+    counts, models, truth = simulate_counts(
+        seed=12, n_traces=200_000, models=MODELS[:3], regions=regions
+    )
+    config = CalibrationConfig()  # production settings: 4 chains x (500 tune + 500 draws)
+    fit = fit_calibration_model(counts, models, config)
+    draws = posterior_draws_long(fit, "run-volume")
+    diagnostics = sampler_diagnostics(draws).iloc[0]
+    assert diagnostics["max_r_hat"] <= 1.01, diagnostics.to_dict()
+    assert diagnostics["min_ess_bulk"] >= 400, diagnostics.to_dict()
+    assert diagnostics["n_divergences"] <= 0.001 * config.chains * config.draws
+    summary = _theta_summary(draws).merge(truth, on=["model_id", "region", "metric"])
+    covered = (
+        (summary["low"] <= summary["true_theta"]) & (summary["true_theta"] <= summary["high"])
+    ).sum()
+    # 36 cells: P(covered >= 31) > 0.99 under Binomial(36, 0.95) for honest 95% intervals.
+    assert stats.binom.sf(30, 36, 0.95) > 0.99
+    assert len(summary) == 36
+    assert covered >= 31, summary
