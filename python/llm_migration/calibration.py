@@ -83,7 +83,7 @@ DRAWS_LONG_COLUMNS = (
     "fit_seconds",
 )
 # Part of the run id: bump when a change to the model changes its posterior for the same data.
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"
 
 _CELL_KEYS = ["model_id", "region", "metric"]
 _CELL_COUNT_COLUMNS = [
@@ -859,15 +859,50 @@ def fit_calibration_model(
     ValueError
         Listing every problem found in the inputs and config at once.
     """
-    import pymc as pm
-
     config = config if config is not None else CalibrationConfig()
     rows, _, primary = _validate(counts, models, config, primary_judge)
     cells = _cell_evidence(rows, primary)
     pairs = _calibration_pairs(rows, primary)
 
     start = time.perf_counter()
-    model = build_calibration_model(cells, pairs, config)
+    with _reproducible_compilation():
+        idata = _sample(build_calibration_model(cells, pairs, config), config)
+    fit_seconds = time.perf_counter() - start
+    return CalibrationFit(
+        idata=idata,
+        cells=cells,
+        calibration_index=pairs[["judge_id", "model_id", "metric", "is_primary"]].copy(),
+        primary_judge=primary,
+        fit_seconds=float(fit_seconds),
+        sampler=config.sampler,
+        config=config,
+    )
+
+
+# The C compiler may contract a * b + c into one fused multiply-add, which rounds once instead of
+# twice. PyTensor's loop fusion groups elementwise operations differently from one process to the
+# next (its graph rewrites see nodes in an order that varies between processes), so with
+# contraction the same model compiled twice gave gradients differing in the last bits, and NUTS
+# amplifies those into different draws: two builds on the same counts disagreed (measured on a
+# simulated problem: two distinct gradients over 12 processes; 30 of 30 identical with
+# contraction off, at the same sampling speed). Compile arguments are part of PyTensor's cache
+# key, so modules compiled with contraction are never reused for the fit.
+_NO_FP_CONTRACTION = "-ffp-contract=off"
+
+
+def _reproducible_compilation():
+    """Context in which PyTensor compiles C code without floating-point contraction."""
+    import pytensor
+
+    flags = pytensor.config.gcc__cxxflags
+    if _NO_FP_CONTRACTION not in flags.split():
+        flags = f"{flags} {_NO_FP_CONTRACTION}".strip()
+    return pytensor.config.change_flags(gcc__cxxflags=flags)
+
+
+def _sample(model, config: CalibrationConfig) -> az.InferenceData:
+    import pymc as pm
+
     cores = config.cores or min(config.chains, os.cpu_count() or 1)
     sample_kwargs = dict(
         draws=int(config.draws),
@@ -880,21 +915,10 @@ def fit_calibration_model(
         model=model,
     )
     if config.sampler == "nutpie":
-        idata = pm.sample(
+        return pm.sample(
             nuts_sampler="nutpie", nuts_sampler_kwargs={"cores": cores}, **sample_kwargs
         )
-    else:
-        idata = pm.sample(cores=cores, mp_ctx=config.mp_ctx if cores > 1 else None, **sample_kwargs)
-    fit_seconds = time.perf_counter() - start
-    return CalibrationFit(
-        idata=idata,
-        cells=cells,
-        calibration_index=pairs[["judge_id", "model_id", "metric", "is_primary"]].copy(),
-        primary_judge=primary,
-        fit_seconds=float(fit_seconds),
-        sampler=config.sampler,
-        config=config,
-    )
+    return pm.sample(cores=cores, mp_ctx=config.mp_ctx if cores > 1 else None, **sample_kwargs)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,10 @@ here has a timeout that a slow cold compile could trip.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -316,6 +320,49 @@ def test_same_seed_gives_identical_draws():
     pd.testing.assert_frame_equal(
         first.drop(columns="fit_seconds"), second.drop(columns="fit_seconds")
     )
+
+
+# Compiles the calibration model in a fresh interpreter the way fit_calibration_model does and
+# prints a digest of its gradient at a fixed point.
+_GRADIENT_DIGEST = """
+import hashlib
+import numpy as np
+from llm_migration import calibration, simulation
+data = simulation.simulate(simulation.get_scenario("judge_error_differs_by_model"), seed=3)
+config = calibration.CalibrationConfig()
+rows, _, primary = calibration._validate(data.counts, data.models, config, None)
+model = calibration.build_calibration_model(
+    calibration._cell_evidence(rows, primary), calibration._calibration_pairs(rows, primary), config
+)
+with calibration._reproducible_compilation():
+    function = model.logp_dlogp_function(ravel_inputs=True)
+function.set_extra_values({})
+size = sum(np.size(value) for value in model.initial_point().values())
+_, gradient = function(np.linspace(-0.5, 0.5, size))
+print(hashlib.sha256(gradient.tobytes()).hexdigest())
+"""
+
+
+def test_gradient_is_bitwise_identical_across_processes():
+    """Two builds on the same counts run the fit in different processes and must agree exactly.
+
+    With the C compiler free to contract multiply-adds, PyTensor's process-dependent loop fusion
+    gave two different gradients (last bits) across 12 processes on this problem, in proportions
+    of about 1:2, and NUTS turned that into different draws. Six processes all agreeing by chance
+    would have probability (1/3)^6 + (2/3)^6 < 0.1 without the fix.
+    """
+    digests = set()
+    for hash_seed in range(6):
+        result = subprocess.run(
+            [sys.executable, "-c", _GRADIENT_DIGEST],
+            env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=True,
+        )
+        digests.add(result.stdout.strip().splitlines()[-1])
+    assert len(digests) == 1, digests
 
 
 @pytest.mark.slow  # numba compiles nutpie's model on every fit: over a minute on 2 cores
