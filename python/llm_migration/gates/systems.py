@@ -105,24 +105,47 @@ def _values(traces: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(traces[column], errors="coerce").astype(float)
 
 
+@dataclass(frozen=True)
+class _ModelRows:
+    """One model's traces with each row's region as an index into the weight order (-1: none)."""
+
+    rows: pd.DataFrame
+    region_codes: np.ndarray
+
+
+def _rows_by_model(
+    traces: pd.DataFrame, model_ids: Sequence[str], weights: Mapping[str, float]
+) -> dict[str, _ModelRows]:
+    """Split the traces by model once: at volume the text conversions cost more than the
+    bootstrap, so they are not repeated for every model and statistic."""
+    model_column = traces["model_id"].astype(str).to_numpy()
+    region_order = list(weights)
+    out = {}
+    for model_id in dict.fromkeys(model_ids):
+        rows = traces[model_column == model_id]
+        regions = rows["region"].astype(str).to_numpy()
+        codes = pd.Categorical(regions, categories=region_order).codes.astype(np.int64)
+        out[model_id] = _ModelRows(rows, codes)
+    return out
+
+
 def _sample(
-    traces: pd.DataFrame, model: str, column: str, weights: Mapping[str, float], max_support: int
+    model_rows: _ModelRows, column: str, weights: Mapping[str, float], max_support: int
 ) -> tuple[_Sample | None, list[str]]:
     """The model's non-null values grouped per region; regions lacking data are returned."""
-    rows = traces[traces["model_id"].astype(str) == model]
-    values = _values(rows, column)
-    keep = values.notna().to_numpy()
-    values = values.to_numpy()[keep]
-    regions = rows["region"].astype(str).to_numpy()[keep]
+    values = _values(model_rows.rows, column).to_numpy()
+    keep = ~np.isnan(values)
+    values = values[keep]
+    region_codes = model_rows.region_codes[keep]
     region_order = list(weights)
-    present = set(regions.tolist())
-    lacking = [r for r in region_order if r not in present]
+    present = np.bincount(region_codes[region_codes >= 0], minlength=len(region_order)) > 0
+    lacking = [r for r, has in zip(region_order, present, strict=True) if not has]
     if lacking:
         return None, lacking
     support, codes = _support(values, max_support)
-    region_codes = pd.Categorical(regions, categories=region_order).codes
     counts = np.zeros((len(region_order), len(support)), dtype=np.int64)
-    np.add.at(counts, (region_codes[region_codes >= 0], codes[region_codes >= 0]), 1)
+    in_mix = region_codes >= 0
+    np.add.at(counts, (region_codes[in_mix], codes[in_mix]), 1)
     return _Sample(support, counts, np.array([weights[r] for r in region_order])), []
 
 
@@ -230,8 +253,23 @@ def bootstrap_statistic(
     MissingSystemsData
         When a region with weight > 0 holds no non-null value for the model.
     """
+    model_rows = _rows_by_model(traces, [model_id], weights)[model_id]
+    return _bootstrap_model(
+        model_rows, model_id, gate_id, weights, n_resamples, random_seed, max_support
+    )
+
+
+def _bootstrap_model(
+    model_rows: _ModelRows,
+    model_id: str,
+    gate_id: str,
+    weights: Mapping[str, float],
+    n_resamples: int,
+    random_seed: int,
+    max_support: int,
+) -> BootstrapStatistic:
     stat = STATISTICS[gate_id]
-    sample, lacking = _sample(traces, model_id, stat.column, weights, max_support)
+    sample, lacking = _sample(model_rows, stat.column, weights, max_support)
     if sample is None:
         raise MissingSystemsData(f"{model_id} has no {stat.column} in {', '.join(lacking)}")
     point = float(_statistic(sample, sample.counts, stat.kind))
@@ -271,6 +309,11 @@ def systems_budget_gates(
         "max_support": max_support,
     }
     weights = traffic_weights(traces, incumbent, traffic_mix) if incumbent else {}
+    by_model = _rows_by_model(traces, [incumbent, *candidates], weights) if weights else {}
+
+    def bootstrap(model_id: str, gate_id: str) -> BootstrapStatistic:
+        return _bootstrap_model(by_model[model_id], model_id, gate_id, weights, **settings)
+
     rows: list[dict] = []
     for budget in budgets:
         stat = STATISTICS[budget.gate_id]
@@ -296,13 +339,13 @@ def systems_budget_gates(
             rows += [inconclusive(c, why) for c in candidates]
             continue
         try:
-            reference = bootstrap_statistic(traces, incumbent, stat.gate_id, weights, **settings)
+            reference = bootstrap(incumbent, stat.gate_id)
         except MissingSystemsData as missing:
             rows += [inconclusive(c, f"the incumbent {missing}") for c in candidates]
             continue
         for candidate in candidates:
             try:
-                estimate = bootstrap_statistic(traces, candidate, stat.gate_id, weights, **settings)
+                estimate = bootstrap(candidate, stat.gate_id)
             except MissingSystemsData as missing:
                 rows.append(inconclusive(candidate, str(missing)))
                 continue
