@@ -6,7 +6,8 @@
     {%- set names = [
         'llm_migration_metrics', 'llm_migration_traffic_mix', 'llm_migration_sampler',
         'llm_migration_chains', 'llm_migration_draws', 'llm_migration_tune',
-        'llm_migration_target_accept', 'llm_migration_random_seed', 'llm_migration_hdi_prob',
+        'llm_migration_target_accept', 'llm_migration_retry_target_accept',
+        'llm_migration_random_seed', 'llm_migration_hdi_prob',
         'llm_migration_primary_judge', 'llm_migration_label_spellings', 'llm_migration_metric_aliases',
         'llm_migration_priors', 'llm_migration_gates', 'llm_migration_drift_tolerance',
         'llm_migration_drift_probability',

@@ -14,6 +14,7 @@ def model(dbt, session):
     tune = dbt.config.get("tune")
     chains = dbt.config.get("chains")
     target_accept = dbt.config.get("target_accept")
+    retry_target_accept = config_literal(dbt.config.get("retry_target_accept"), None)
     random_seed = dbt.config.get("random_seed")
     sampler = dbt.config.get("sampler")
     priors = dbt.config.get("priors")
@@ -25,6 +26,10 @@ def model(dbt, session):
             tune=int(config_literal(tune, 500)),
             chains=int(config_literal(chains, 4)),
             target_accept=float(config_literal(target_accept, 0.9)),
+            # none or false: a fit with divergences is kept as it is (and marked untrusted)
+            retry_target_accept=(
+                None if retry_target_accept in (None, False) else float(retry_target_accept)
+            ),
             random_seed=int(config_literal(random_seed, 20261122)),
             sampler=str(config_literal(sampler, "pymc")),
             **(config_literal(priors, {}) or {}),
@@ -34,9 +39,15 @@ def model(dbt, session):
         judges = dbt.ref("int_primary_judges").df()
         primary = dict(zip(judges["metric"], judges["judge_id"], strict=True))
         fit = fit_calibration_model(counts, models, config, primary_judge=primary)
+        retried = (
+            f", resampled at target_accept {fit.target_accept} after "
+            f"{fit.first_fit_divergences} divergences"
+            if fit.target_accept != config.target_accept
+            else ""
+        )
         print(
             f"int_posterior_draws: {config.sampler} fit of {len(counts)} count rows, "
-            f"{config.chains} chains x {config.draws} draws, {fit.fit_seconds:.1f} s"
+            f"{config.chains} chains x {config.draws} draws, {fit.fit_seconds:.1f} s{retried}"
         )
         return posterior_draws_long(fit, run_id)
 

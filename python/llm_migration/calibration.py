@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -84,6 +85,8 @@ DRAWS_LONG_COLUMNS = (
 )
 # Part of the run id: bump when a change to the model changes its posterior for the same data.
 MODEL_VERSION = "3"
+
+_log = logging.getLogger(__name__)
 
 _CELL_KEYS = ["model_id", "region", "metric"]
 _CELL_COUNT_COLUMNS = [
@@ -125,6 +128,13 @@ class CalibrationConfig:
         NUTS draws kept and tuning steps per chain, number of chains.
     target_accept : float
         NUTS target acceptance rate.
+    retry_target_accept : float or None
+        When a fit has any divergent transition, it is sampled once more, from the start, with
+        this higher target acceptance (smaller steps), and the second fit is kept; None never
+        retries. A divergence marks a fit untrusted, so without the retry an occasional
+        divergence fails every gate closed. Measured on simulated problems with the build's
+        settings (4 chains x 1000 + 1000): 2, 14 and 6 divergences at 0.9 went to 0 at 0.99, at
+        1.4 to 1.8 times the sampling time; fits without divergences are not resampled.
     random_seed : int
         Seed of the sampler; the same seed and data give identical draws.
     sampler : {"pymc", "nutpie"}
@@ -147,6 +157,7 @@ class CalibrationConfig:
     tune: int = 500
     chains: int = 4
     target_accept: float = 0.9
+    retry_target_accept: float | None = 0.99
     random_seed: int = 20261122
     sampler: str = "pymc"
     cores: int | None = None
@@ -165,6 +176,13 @@ class CalibrationConfig:
             found.append(f"config.tune must be >= 0, got {self.tune!r}")
         if not 0 < self.target_accept < 1:
             found.append(f"config.target_accept must be in (0, 1), got {self.target_accept!r}")
+        if self.retry_target_accept is not None and not (
+            self.target_accept < self.retry_target_accept < 1
+        ):
+            found.append(
+                "config.retry_target_accept must be None or between target_accept "
+                f"({self.target_accept!r}) and 1, got {self.retry_target_accept!r}"
+            )
         if self.sampler not in SAMPLERS:
             found.append(f"config.sampler must be one of {SAMPLERS}, got {self.sampler!r}")
         if self.cores is not None and int(self.cores) < 1:
@@ -195,6 +213,11 @@ class CalibrationFit:
         NUTS implementation used.
     config : CalibrationConfig
         Settings of the fit.
+    target_accept : float
+        Target acceptance rate of the kept draws: ``config.target_accept``, or
+        ``config.retry_target_accept`` when the first fit diverged and was sampled again.
+    first_fit_divergences : int
+        Divergent transitions of the first fit (the kept draws' own count is in ``idata``).
     """
 
     idata: az.InferenceData
@@ -204,6 +227,8 @@ class CalibrationFit:
     fit_seconds: float
     sampler: str
     config: CalibrationConfig = field(default_factory=CalibrationConfig)
+    target_accept: float = 0.9
+    first_fit_divergences: int = 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -865,8 +890,21 @@ def fit_calibration_model(
     pairs = _calibration_pairs(rows, primary)
 
     start = time.perf_counter()
+    target_accept = config.target_accept
     with _reproducible_compilation():
-        idata = _sample(build_calibration_model(cells, pairs, config), config)
+        model = build_calibration_model(cells, pairs, config)
+        idata = _sample(model, config, target_accept)
+        first_divergences = int(idata.sample_stats["diverging"].sum())
+        if first_divergences and config.retry_target_accept is not None:
+            target_accept = config.retry_target_accept
+            _log.warning(
+                "calibration fit: %d divergent transitions at target_accept %s; sampling again "
+                "at %s",
+                first_divergences,
+                config.target_accept,
+                target_accept,
+            )
+            idata = _sample(model, config, target_accept)
     fit_seconds = time.perf_counter() - start
     return CalibrationFit(
         idata=idata,
@@ -876,6 +914,8 @@ def fit_calibration_model(
         fit_seconds=float(fit_seconds),
         sampler=config.sampler,
         config=config,
+        target_accept=float(target_accept),
+        first_fit_divergences=first_divergences,
     )
 
 
@@ -900,7 +940,7 @@ def _reproducible_compilation():
     return pytensor.config.change_flags(gcc__cxxflags=flags)
 
 
-def _sample(model, config: CalibrationConfig) -> az.InferenceData:
+def _sample(model, config: CalibrationConfig, target_accept: float) -> az.InferenceData:
     import pymc as pm
 
     cores = config.cores or min(config.chains, os.cpu_count() or 1)
@@ -908,7 +948,7 @@ def _sample(model, config: CalibrationConfig) -> az.InferenceData:
         draws=int(config.draws),
         tune=int(config.tune),
         chains=int(config.chains),
-        target_accept=float(config.target_accept),
+        target_accept=float(target_accept),
         random_seed=int(config.random_seed),
         progressbar=False,
         compute_convergence_checks=False,
