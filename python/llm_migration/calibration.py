@@ -52,7 +52,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import arviz as az
 import numpy as np
@@ -226,9 +226,9 @@ class CalibrationFit:
     primary_judge: dict
     fit_seconds: float
     sampler: str
+    target_accept: float
+    first_fit_divergences: int
     config: CalibrationConfig = field(default_factory=CalibrationConfig)
-    target_accept: float = 0.9
-    first_fit_divergences: int = 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -890,21 +890,21 @@ def fit_calibration_model(
     pairs = _calibration_pairs(rows, primary)
 
     start = time.perf_counter()
-    target_accept = config.target_accept
+    sampled_with = config
     with _reproducible_compilation():
         model = build_calibration_model(cells, pairs, config)
-        idata = _sample(model, config, target_accept)
+        idata = _sample(model, config)
         first_divergences = int(idata.sample_stats["diverging"].sum())
         if first_divergences and config.retry_target_accept is not None:
-            target_accept = config.retry_target_accept
+            sampled_with = replace(config, target_accept=config.retry_target_accept)
             _log.warning(
                 "calibration fit: %d divergent transitions at target_accept %s; sampling again "
                 "at %s",
                 first_divergences,
                 config.target_accept,
-                target_accept,
+                sampled_with.target_accept,
             )
-            idata = _sample(model, config, target_accept)
+            idata = _sample(model, sampled_with)
     fit_seconds = time.perf_counter() - start
     return CalibrationFit(
         idata=idata,
@@ -914,7 +914,7 @@ def fit_calibration_model(
         fit_seconds=float(fit_seconds),
         sampler=config.sampler,
         config=config,
-        target_accept=float(target_accept),
+        target_accept=float(sampled_with.target_accept),
         first_fit_divergences=first_divergences,
     )
 
@@ -940,7 +940,7 @@ def _reproducible_compilation():
     return pytensor.config.change_flags(gcc__cxxflags=flags)
 
 
-def _sample(model, config: CalibrationConfig, target_accept: float) -> az.InferenceData:
+def _sample(model, config: CalibrationConfig) -> az.InferenceData:
     import pymc as pm
 
     cores = config.cores or min(config.chains, os.cpu_count() or 1)
@@ -948,7 +948,7 @@ def _sample(model, config: CalibrationConfig, target_accept: float) -> az.Infere
         draws=int(config.draws),
         tune=int(config.tune),
         chains=int(config.chains),
-        target_accept=float(target_accept),
+        target_accept=float(config.target_accept),
         random_seed=int(config.random_seed),
         progressbar=False,
         compute_convergence_checks=False,
