@@ -79,16 +79,11 @@ rows_in_scope as (
 -#}
 repeated_keys as (
 
-    select
-        trace_id,
-        metric,
-        {{ actor_column }},
-        min(source_row_number) as first_source_row_number,
-        max(case when row_issue is null and {{ value_column }} then 1 else 0 end)
-            + max(case when row_issue is null and not {{ value_column }} then 1 else 0 end) as n_values
-    from rows_delivered
-    group by trace_id, metric, {{ actor_column }}
-    having count(*) > 1
+    {{ llm_migration.repeated_keys('rows_delivered', ['trace_id', 'metric', actor_column], [
+        'min(source_row_number) as first_source_row_number',
+        'max(case when row_issue is null and ' ~ value_column ~ ' then 1 else 0 end)'
+            ~ ' + max(case when row_issue is null and not ' ~ value_column ~ ' then 1 else 0 end) as n_values',
+    ]) }}
 
 ),
 

@@ -1,9 +1,4 @@
 {% test unique_combination_of_columns(model, combination_of_columns) %}
     {#- Fails on every combination that occurs more than once; nulls count as a value. -#}
-    select
-        {{ combination_of_columns | join(', ') }},
-        count(*) as n_rows
-    from {{ model }}
-    group by {{ combination_of_columns | join(', ') }}
-    having count(*) > 1
+    {{ llm_migration.repeated_keys(model, combination_of_columns) }}
 {% endtest %}

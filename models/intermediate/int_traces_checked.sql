@@ -82,12 +82,12 @@ traces_in_scope as (
 -#}
 repeated_keys as (
 
-    select
-        coalesce(trace_id, '') as trace_key,
-        min(source_row_number) as first_source_row_number
-    from {{ ref('stg_traces__traces') }}
-    group by coalesce(trace_id, '')
-    having count(*) > 1
+    {{ llm_migration.repeated_keys(
+        "(select coalesce(trace_id, '') as trace_key, source_row_number from "
+            ~ ref('stg_traces__traces') ~ ") as delivered",
+        ['trace_key'],
+        ['min(source_row_number) as first_source_row_number'],
+    ) }}
 
 ),
 
