@@ -52,6 +52,8 @@ digests as (
 
     union all
 
+    {#- row_hash is an integer on DuckDB (see row_fingerprint) and text elsewhere. -#}
+    {%- set row_hash_text = 'cast(row_hash as ' ~ dbt.type_string() ~ ')' %}
     select
         'rejects',
         {{ dbt.concat([
@@ -59,11 +61,11 @@ digests as (
             "coalesce(" ~ dbt.listagg("row_hash", "','", "order by row_hash") ~ ", '')",
         ]) }}
     from (
-        select row_hash from {{ ref('int_traces_checked') }} where rejection_reason is not null
+        select {{ row_hash_text }} as row_hash from {{ ref('int_traces_checked') }} where rejection_reason is not null
         union all
-        select row_hash from {{ ref('int_judgements_checked') }} where rejection_reason is not null
+        select {{ row_hash_text }} from {{ ref('int_judgements_checked') }} where rejection_reason is not null
         union all
-        select row_hash from {{ ref('int_labels_checked') }} where rejection_reason is not null
+        select {{ row_hash_text }} from {{ ref('int_labels_checked') }} where rejection_reason is not null
         union all
         select {{ dbt.hash('raw_row') }} from {{ ref('int_models_checked') }} where rejection_reason is not null
     ) as rejected
