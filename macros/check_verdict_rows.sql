@@ -1,21 +1,21 @@
-{% macro check_verdict_rows(staging, input_name, key_name, actor_column, value_column, conflict_reason, duplicate_reason, columns) %}
+{% macro check_verdict_rows(staging, input_name, actor_column, value_column, conflict_reason, duplicate_reason, columns) %}
     {#-
         The body of int_judgements_checked and int_labels_checked: every row of a per-trace x
         metric verdict input (judge scores, human labels) with the reason it is rejected (null
         when kept): row-level problems, an unknown or rejected trace, conflicting values for one
         trace, metric and actor (all copies rejected), exact duplicates (later copies rejected).
 
-        staging: the staging relation; key_name: the incremental unique key built from trace_id,
-        metric and actor_column; value_column: the boolean verdict; columns: the further staging
-        columns to keep.
+        staging: the staging relation; actor_column: who gave the verdict; value_column: the
+        boolean verdict; columns: the further staging columns to keep.
 
-        Incremental: a refresh recomputes the keys that have a new or changed input row, and every
-        key of a trace that int_traces_checked refreshed since. The duplicate checks aggregate the
+        Incremental by trace (the unique key refresh_key, see the macro refresh_key): a refresh
+        recomputes every row of a trace that has a new or changed input row, or that
+        int_traces_checked refreshed since. A (trace, metric, actor) key never spans two traces,
+        so the duplicate checks stay exact over the rows in scope. The duplicate checks aggregate the
         narrow key columns into the few keys that occur more than once and join that back,
         instead of a window over every row; the raw row is serialised only for rejected rows.
     -#}
     {{ llm_migration.assert_input_not_shrunk(staging, input_name) }}
-    {%- set key_expression = dbt.concat(["coalesce(trace_id, '')", "'|'", "coalesce(metric, '')", "'|'", "coalesce(" ~ actor_column ~ ", '')"]) %}
 
 with
 
@@ -23,7 +23,7 @@ rows_delivered as (
 
     select
         *,
-        {{ key_expression }} as {{ key_name }}
+        {{ llm_migration.refresh_key('trace_id') }} as refresh_key
     from {{ staging }}
 
 ),
@@ -38,7 +38,7 @@ trace_status as (
 delivered_keys as (
 
     select
-        {{ key_name }},
+        refresh_key,
         trace_id,
         row_hash,
         source_row_number
@@ -48,9 +48,9 @@ delivered_keys as (
 
 keys_to_refresh as (
 
-    {{ llm_migration.changed_keys('delivered_keys', key_name) }}
+    {{ llm_migration.changed_keys('delivered_keys', 'refresh_key') }}
     union
-    select delivered_keys.{{ key_name }}
+    select delivered_keys.refresh_key
     from delivered_keys
     inner join {{ ref('int_traces_checked') }} as traces
         on delivered_keys.trace_id = traces.trace_id
@@ -61,7 +61,7 @@ keys_to_refresh as (
 rows_in_scope as (
 
     select * from rows_delivered
-    where {{ key_name }} in (select {{ key_name }} from keys_to_refresh)
+    where refresh_key in (select refresh_key from keys_to_refresh)
 
 ),
 {% else %}
@@ -73,8 +73,8 @@ rows_in_scope as (
 {% endif %}
 
 {#-
-    Keys are refreshed whole, so aggregating every delivered row per key gives the same result
-    for the keys in scope as aggregating the rows in scope. Grouped by the key's columns: a null
+    Traces are refreshed whole, so aggregating every delivered row per (trace, metric, actor)
+    key gives the same result for the keys in scope as aggregating the rows in scope. Grouped by the key's columns: a null
     part only occurs in rows with a row_issue, which decides their reason anyway.
 -#}
 repeated_keys as (
@@ -112,7 +112,7 @@ checked as (
 )
 
 select
-    {{ key_name }},
+    refresh_key,
     source_row_number,
     row_hash,
     case

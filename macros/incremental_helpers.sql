@@ -41,3 +41,25 @@
         cast('1900-01-01' as {{ api.Column.translate_type('timestamp') }})
     {%- endif -%}
 {% endmacro %}
+
+{% macro refresh_key(trace_id_column) %}
+    {{ return(adapter.dispatch('refresh_key', 'llm_migration')(trace_id_column)) }}
+{% endmacro %}
+
+{% macro default__refresh_key(trace_id_column) %}
+    {#-
+        The incremental unique key of the checked input models: every row of one trace shares it,
+        so a refresh deletes and re-inserts a trace's rows together (null trace ids share one).
+    -#}
+    coalesce({{ trace_id_column }}, '')
+{% endmacro %}
+
+{% macro duckdb__refresh_key(trace_id_column) %}
+    {#-
+        DuckDB: the trace id's 64-bit digest, an integer instead of a second copy of the id
+        (writing that text cost about 1.5 s per 16M verdict rows). Exact all the same: a refresh
+        takes every delivered row whose key is in scope, so two traces whose digests collide are
+        only refreshed together, never mixed or lost.
+    -#}
+    hash({{ trace_id_column }})
+{% endmacro %}

@@ -10,13 +10,12 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='judgement_key',
+    unique_key='refresh_key',
     on_schema_change='fail',
 ) }}
 {{ llm_migration.check_verdict_rows(
     staging=ref('stg_judge_scores__judgements'),
     input_name='judge_scores',
-    key_name='judgement_key',
     actor_column='judge_id',
     value_column='is_judge_positive',
     conflict_reason='conflicting judgements for the same trace, metric and judge',

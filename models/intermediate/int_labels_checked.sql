@@ -1,19 +1,18 @@
 {#-
     Every human_labels row with the reason it is rejected (null when kept): row-level problems, an
     unknown or rejected trace, conflicting labels by one annotator for one trace and metric (all
-    rejected), or exact duplicates (later copies rejected). Incremental by (trace, metric,
-    annotator_id); see the macro check_verdict_rows.
+    rejected), or exact duplicates (later copies rejected). Incremental by trace;
+    see the macro check_verdict_rows.
 -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='label_key',
+    unique_key='refresh_key',
     on_schema_change='fail',
 ) }}
 {{ llm_migration.check_verdict_rows(
     staging=ref('stg_human_labels__labels'),
     input_name='human_labels',
-    key_name='label_key',
     actor_column='annotator_id',
     value_column='is_human_positive',
     conflict_reason='the same annotator gave conflicting labels for this trace and metric',

@@ -1,9 +1,10 @@
 {#-
     Every traces row with the reason it is rejected (null when kept).
 
-    Incremental: a refresh recomputes only the trace_ids that have a new or changed input row, or
-    whose model's row in the models input changed; every row of such a trace_id is recomputed
-    together, so duplicate checks see all copies. refreshed_at tells downstream models which
+    Incremental by trace (refresh_key, see the macro refresh_key): a refresh recomputes only the
+    trace_ids that have a new or changed input row, or whose model's row in the models input
+    changed; every row of such a trace_id is recomputed together, so duplicate checks see all
+    copies. refreshed_at tells downstream models which
     rows changed.
 
     The duplicate checks aggregate the narrow key columns into the few trace_ids that occur more
@@ -13,7 +14,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='trace_key',
+    unique_key='refresh_key',
     on_schema_change='fail',
 ) }}
 {{ llm_migration.assert_input_not_shrunk(ref('stg_traces__traces'), 'traces') }}
@@ -24,7 +25,7 @@ traces as (
 
     select
         *,
-        coalesce(trace_id, '') as trace_key
+        {{ llm_migration.refresh_key('trace_id') }} as refresh_key
     from {{ ref('stg_traces__traces') }}
 
 ),
@@ -43,7 +44,7 @@ models as (
 delivered_keys as (
 
     select
-        coalesce(trace_id, '') as trace_key,
+        {{ llm_migration.refresh_key('trace_id') }} as refresh_key,
         row_hash,
         source_row_number
     from {{ ref('stg_traces__traces') }}
@@ -52,9 +53,9 @@ delivered_keys as (
 
 keys_to_refresh as (
 
-    {{ llm_migration.changed_keys('delivered_keys', 'trace_key') }}
+    {{ llm_migration.changed_keys('delivered_keys', 'refresh_key') }}
     union
-    select existing.trace_key
+    select existing.refresh_key
     from {{ this }} as existing
     left join models
         on existing.model_id = models.model_id
@@ -65,7 +66,7 @@ keys_to_refresh as (
 traces_in_scope as (
 
     select * from traces
-    where trace_key in (select trace_key from keys_to_refresh)
+    where refresh_key in (select refresh_key from keys_to_refresh)
 
 ),
 {% else %}
@@ -136,14 +137,14 @@ checked as (
     left join models
         on traces_in_scope.model_id = models.model_id
     left join repeated_keys
-        on traces_in_scope.trace_key = repeated_keys.trace_key
+        on coalesce(traces_in_scope.trace_id, '') = repeated_keys.trace_key
     left join conflicting_keys
-        on traces_in_scope.trace_key = conflicting_keys.trace_key
+        on coalesce(traces_in_scope.trace_id, '') = conflicting_keys.trace_key
 
 )
 
 select
-    trace_key,
+    refresh_key,
     source_row_number,
     row_hash,
     case
