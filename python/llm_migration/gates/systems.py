@@ -113,19 +113,31 @@ class _ModelRows:
     region_codes: np.ndarray
 
 
+def _positions(column: pd.Series, order: Sequence[str]) -> np.ndarray:
+    """Each row's position of its value (as text) in ``order``; -1 for other values and nulls.
+
+    Factorises the column once and looks up only its distinct values, so a categorical column
+    (what the dbt model passes) costs a pass over its integer codes, not a text comparison per
+    row and model.
+    """
+    codes, uniques = pd.factorize(column)
+    index = {value: i for i, value in enumerate(order)}
+    lookup = np.array([index.get(str(value), -1) for value in uniques] + [-1], dtype=np.int64)
+    return lookup[codes]  # the null code -1 picks the trailing -1
+
+
 def _rows_by_model(
     traces: pd.DataFrame, model_ids: Sequence[str], weights: Mapping[str, float]
 ) -> dict[str, _ModelRows]:
     """Split the traces by model once: at volume the text conversions cost more than the
     bootstrap, so they are not repeated for every model and statistic."""
-    model_column = traces["model_id"].astype(str).to_numpy()
-    region_order = list(weights)
+    model_ids = list(dict.fromkeys(model_ids))
+    model_positions = _positions(traces["model_id"], model_ids)
+    region_positions = _positions(traces["region"], list(weights))
     out = {}
-    for model_id in dict.fromkeys(model_ids):
-        rows = traces[model_column == model_id]
-        regions = rows["region"].astype(str).to_numpy()
-        codes = pd.Categorical(regions, categories=region_order).codes.astype(np.int64)
-        out[model_id] = _ModelRows(rows, codes)
+    for i, model_id in enumerate(model_ids):
+        mask = model_positions == i
+        out[model_id] = _ModelRows(traces[mask], region_positions[mask])
     return out
 
 
@@ -150,16 +162,21 @@ def _sample(
 
 
 def _support(values: np.ndarray, max_support: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values (or equal-count bins, each represented by its mean) and each value's code."""
+    """Distinct values (or equal-count bins, each represented by its mean) and each value's code.
+
+    The bin edges are order statistics at the ranks floor(i (n - 1) / max_support), read off the
+    distinct values and their counts, so neither the n values nor a second sort is needed.
+    """
     support, codes = np.unique(values, return_inverse=True)
     if len(support) <= max_support:
         return support, codes
-    cut = np.unique(np.quantile(values, np.linspace(0.0, 1.0, max_support + 1)[1:-1]))
-    codes = np.searchsorted(cut, values, side="right")
-    used, codes = np.unique(codes, return_inverse=True)
-    sums = np.bincount(codes, weights=values)
-    sizes = np.bincount(codes)
-    return sums / sizes, codes
+    sizes = np.bincount(codes, minlength=len(support))
+    ranks = np.floor(np.linspace(0.0, 1.0, max_support + 1)[1:-1] * (len(values) - 1))
+    cut = np.unique(support[np.searchsorted(np.cumsum(sizes), ranks, side="right")])
+    _, bins = np.unique(np.searchsorted(cut, support, side="right"), return_inverse=True)
+    sums = np.bincount(bins, weights=support * sizes)
+    counts = np.bincount(bins, weights=sizes)
+    return sums / counts, bins[codes]
 
 
 def _statistic(sample: _Sample, counts: np.ndarray, kind: str) -> np.ndarray:

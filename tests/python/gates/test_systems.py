@@ -16,6 +16,7 @@ from gate_inputs import REGIONS, equal_systems, systems_traces
 
 from llm_migration.gates import GatePolicy
 from llm_migration.gates.systems import (
+    _support,
     bootstrap_statistic,
     systems_budget_gates,
     traffic_weights,
@@ -151,6 +152,26 @@ def test_p95_is_the_inverse_cdf_quantile_and_binning_moves_it_little():
     # 200 equal-count bins: the estimate stays within the 94.5% - 95.5% sample quantiles.
     low, high = np.quantile(values, [0.945, 0.955])
     assert low <= binned.point <= high
+
+
+def test_bins_hold_equal_counts_and_keep_the_mean():
+    rng = np.random.default_rng(9)
+    values = np.round(np.exp(rng.normal(6.0, 0.5, 20_000)), 1)  # ties, as rounded latencies
+    support, codes = _support(values, 50)
+    sizes = np.bincount(codes)
+    assert len(support) == 50 and np.all(np.diff(support) > 0)
+    # equal-count bins up to the largest group of tied values at an edge
+    largest_tie = np.unique(values, return_counts=True)[1].max()
+    assert np.all(np.abs(sizes - len(values) / 50) <= largest_tie)
+    # each bin is represented by the mean of its values, so the overall mean is kept
+    assert np.allclose(support[codes], pd.Series(values).groupby(codes).transform("mean"))
+    assert (support * sizes).sum() / len(values) == pytest.approx(values.mean(), rel=1e-12)
+
+
+def test_categorical_ids_give_the_same_gates_as_text():
+    traces = equal_systems()
+    as_categories = traces.astype({"model_id": "category", "region": "category"})
+    assert _gates(as_categories) == _gates(traces)
 
 
 def test_regions_are_weighted_by_production_traffic_not_by_the_evaluation_mix():
