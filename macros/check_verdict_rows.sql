@@ -11,9 +11,9 @@
         Incremental by trace (the unique key refresh_key, see the macro refresh_key): a refresh
         recomputes every row of a trace that has a new or changed input row, or that
         int_traces_checked refreshed since. A (trace, metric, actor) key never spans two traces,
-        so the duplicate checks stay exact over the rows in scope. The duplicate checks aggregate the
-        narrow key columns into the few keys that occur more than once and join that back,
-        instead of a window over every row; the raw row is serialised only for rejected rows.
+        so the duplicate checks stay exact over the rows in scope. They aggregate the narrow key
+        columns into the few keys that occur more than once and join that back, instead of a
+        window over every row; the raw row is serialised only for rejected rows.
     -#}
     {{ llm_migration.assert_input_not_shrunk(staging, input_name) }}
 
@@ -74,8 +74,9 @@ rows_in_scope as (
 
 {#-
     Traces are refreshed whole, so aggregating every delivered row per (trace, metric, actor)
-    key gives the same result for the keys in scope as aggregating the rows in scope. Grouped by the key's columns: a null
-    part only occurs in rows with a row_issue, which decides their reason anyway.
+    key gives the same result for the keys in scope as aggregating the rows in scope. Grouped by
+    the key's columns: a null part only occurs in rows with a row_issue, which decides their
+    reason anyway.
 -#}
 repeated_keys as (
 

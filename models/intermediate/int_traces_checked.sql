@@ -4,8 +4,7 @@
     Incremental by trace (refresh_key, see the macro refresh_key): a refresh recomputes only the
     trace_ids that have a new or changed input row, or whose model's row in the models input
     changed; every row of such a trace_id is recomputed together, so duplicate checks see all
-    copies. refreshed_at tells downstream models which
-    rows changed.
+    copies. refreshed_at tells downstream models which rows changed.
 
     The duplicate checks aggregate the narrow key columns into the few trace_ids that occur more
     than once and join that back, instead of a window over every row; the content of copies is
@@ -79,14 +78,14 @@ traces_in_scope as (
 
 {#-
     Keys are refreshed whole, so aggregating every delivered row per key gives the same result
-    for the keys in scope as aggregating the rows in scope.
+    for the keys in scope as aggregating the rows in scope. A null trace_id only occurs in rows
+    with a row_issue, which decides their reason, so the joins below may skip them.
 -#}
 repeated_keys as (
 
     {{ llm_migration.repeated_keys(
-        "(select coalesce(trace_id, '') as trace_key, source_row_number from "
-            ~ ref('stg_traces__traces') ~ ") as delivered",
-        ['trace_key'],
+        ref('stg_traces__traces'),
+        ['trace_id'],
         ['min(source_row_number) as first_source_row_number'],
     ) }}
 
@@ -94,10 +93,10 @@ repeated_keys as (
 
 conflicting_keys as (
 
-    select copies.trace_key
+    select copies.trace_id
     from (
         select
-            coalesce(trace_id, '') as trace_key,
+            trace_id,
             {{ dbt.hash(dbt.concat([
                 "coalesce(model_id, '')", "'|'",
                 "coalesce(region, '')", "'|'",
@@ -112,9 +111,9 @@ conflicting_keys as (
             ])) }} as content_hash
         from {{ ref('stg_traces__traces') }}
         where row_issue is null
-            and coalesce(trace_id, '') in (select trace_key from repeated_keys)
+            and trace_id in (select trace_id from repeated_keys)
     ) as copies
-    group by copies.trace_key
+    group by copies.trace_id
     having count(distinct copies.content_hash) > 1
 
 ),
@@ -128,7 +127,7 @@ checked as (
             when traces_in_scope.row_issue is not null then traces_in_scope.row_issue
             when models.model_id is null
                 then {{ dbt.concat(["'unknown model_id: '", "traces_in_scope.model_id", "' (not in the models input)'"]) }}
-            when conflicting_keys.trace_key is not null
+            when conflicting_keys.trace_id is not null
                 then 'trace_id appears more than once with conflicting content'
             when traces_in_scope.source_row_number > repeated_keys.first_source_row_number
                 then 'exact duplicate of an earlier row for this trace_id'
@@ -137,9 +136,9 @@ checked as (
     left join models
         on traces_in_scope.model_id = models.model_id
     left join repeated_keys
-        on coalesce(traces_in_scope.trace_id, '') = repeated_keys.trace_key
+        on traces_in_scope.trace_id = repeated_keys.trace_id
     left join conflicting_keys
-        on coalesce(traces_in_scope.trace_id, '') = conflicting_keys.trace_key
+        on traces_in_scope.trace_id = conflicting_keys.trace_id
 
 )
 

@@ -83,7 +83,7 @@ def sampler_convergence_gates(
     ``posteriors`` (fct_quality_posteriors of the evaluated models), when given, lets an
     untrusted fit's reason name the models without human labels on a metric.
     """
-    hint = None
+    hint = _unlabelled_hint(posteriors)
     rows = []
     for candidate in candidates:
         mine = comparisons[comparisons["candidate_model_id"].astype(str) == candidate]
@@ -123,8 +123,6 @@ def sampler_convergence_gates(
                 )
                 untrusted.append(f"run {fit['run_id']}: {why}")
         if untrusted:
-            if hint is None:
-                hint = _unlabelled_hint(posteriors)
             rows.append(
                 row(
                     INCONCLUSIVE,
