@@ -37,6 +37,17 @@ The model (binary metrics; see DESIGN.md) for cell c = (model m, region r, metri
   demo's traces fit in about the demo's time, where the non-centred form took 4 times as long
   at 100 times and stopped converging at paper scale).
 
+A model without any human label on a metric: its judged rates cannot tell its true rates from
+its judge error rates, and in NUTS such a (model, metric) made the joint fit diverge (walls in
+the error rates where a region's true rate runs to 0 or 1). Its cells are left out of the
+sampled model and drawn afterwards, for each posterior draw of the judge's population error
+rates, by importance resampling: error rates proposed from the judge-by-model effect
+Normal(a, tau), weighted by how well they fit the model's judged counts (fpr below and tpr above
+each region's judged rate, with sampling error), and each region's true rate from its exact
+conditional given the chosen error rates (``_resample_unlabelled``). So such a model borrows the
+population's judge error, restricted to what its own verdicts allow, and gets correspondingly
+wide intervals; its verdicts do not feed back into the labelled models' posterior.
+
 Several judges: the true-rate model uses one primary judge per metric (``primary_judge``, or by
 default the judge with the most verdicts on the metric). A non-primary judge is calibrated only on
 its human-labelled pairs, conditionally on the human label (judge positive | human positive ~
@@ -84,7 +95,7 @@ DRAWS_LONG_COLUMNS = (
     "fit_seconds",
 )
 # Part of the run id: bump when a change to the model changes its posterior for the same data.
-MODEL_VERSION = "3"
+MODEL_VERSION = "4"
 
 _log = logging.getLogger(__name__)
 
@@ -146,6 +157,10 @@ class CalibrationConfig:
     mp_ctx : str
         Start method of PyMC's chain workers. "fork" starts workers in well under a second;
         "spawn" re-imports PyMC in each worker (measured 7 s vs 24 s for the demo fit).
+    unlabelled_proposals : int
+        Judge error rates proposed per posterior draw for a model without human labels on a
+        metric, which is drawn by importance resampling instead of NUTS (see
+        :func:`_resample_unlabelled`).
     """
 
     mu_sd: float = 1.5
@@ -162,6 +177,7 @@ class CalibrationConfig:
     sampler: str = "pymc"
     cores: int | None = None
     mp_ctx: str = "fork"
+    unlabelled_proposals: int = 128
 
     def problems(self) -> list[str]:
         """Return every invalid setting, as messages (empty when the config is valid)."""
@@ -185,6 +201,10 @@ class CalibrationConfig:
             )
         if self.sampler not in SAMPLERS:
             found.append(f"config.sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        if int(self.unlabelled_proposals) < 2:
+            found.append(
+                f"config.unlabelled_proposals must be >= 2, got {self.unlabelled_proposals!r}"
+            )
         if self.cores is not None and int(self.cores) < 1:
             found.append(f"config.cores must be >= 1 or None, got {self.cores!r}")
         return found
@@ -229,6 +249,7 @@ class CalibrationFit:
     target_accept: float
     first_fit_divergences: int
     config: CalibrationConfig = field(default_factory=CalibrationConfig)
+    unlabelled_quality: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -621,7 +642,10 @@ def _theta_logits(mu, sigma, false_positive_rate, youden_j, grid: dict, shape: t
 
 
 def build_calibration_model(
-    cells: pd.DataFrame, pairs: pd.DataFrame, config: CalibrationConfig | None = None
+    cells: pd.DataFrame,
+    pairs: pd.DataFrame,
+    config: CalibrationConfig | None = None,
+    levels: dict | None = None,
 ):
     """Build the PyMC model from per-cell evidence and judge calibration pairs.
 
@@ -645,9 +669,10 @@ def build_calibration_model(
     import pytensor.tensor as pt
 
     config = config or CalibrationConfig()
-    models = sorted(cells["model_id"].unique())
-    regions = sorted(cells["region"].unique())
-    metrics = sorted(cells["metric"].unique())
+    levels = levels or {}
+    models = levels.get("model") or sorted(cells["model_id"].unique())
+    regions = levels.get("region") or sorted(cells["region"].unique())
+    metrics = levels.get("metric") or sorted(cells["metric"].unique())
     judges = sorted(pairs["judge_id"].unique())
     coords = {
         "model": models,
@@ -888,11 +913,22 @@ def fit_calibration_model(
     rows, _, primary = _validate(counts, models, config, primary_judge)
     cells = _cell_evidence(rows, primary)
     pairs = _calibration_pairs(rows, primary)
+    unlabelled = _unlabelled_pairs(cells)
+    left_out = cells.set_index(["model_id", "metric"]).index.isin(
+        unlabelled.set_index(["model_id", "metric"]).index
+    )
+    levels = {
+        "model": sorted(cells["model_id"].unique()),
+        "region": sorted(cells["region"].unique()),
+        "metric": sorted(cells["metric"].unique()),
+    }
 
     start = time.perf_counter()
     sampled_with = config
     with _reproducible_compilation():
-        model = build_calibration_model(cells, pairs, config)
+        model = build_calibration_model(
+            cells[~left_out].reset_index(drop=True), pairs, config, levels=levels
+        )
         idata = _sample(model, config)
         first_divergences = int(idata.sample_stats["diverging"].sum())
         if first_divergences and config.retry_target_accept is not None:
@@ -905,6 +941,7 @@ def fit_calibration_model(
                 sampled_with.target_accept,
             )
             idata = _sample(model, sampled_with)
+    unlabelled_quality = _resample_unlabelled(idata, cells, unlabelled, config)
     fit_seconds = time.perf_counter() - start
     return CalibrationFit(
         idata=idata,
@@ -916,7 +953,169 @@ def fit_calibration_model(
         config=config,
         target_accept=float(sampled_with.target_accept),
         first_fit_divergences=first_divergences,
+        unlabelled_quality=unlabelled_quality,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Models without human labels on a metric
+# ---------------------------------------------------------------------------------------------
+
+
+def _unlabelled_pairs(cells: pd.DataFrame) -> pd.DataFrame:
+    """(model_id, metric, judge_id) judged by the primary judge but without any human label.
+
+    Only the judge's verdicts speak to such a model's true rates, and they cannot tell its true
+    rate from its judge error rates; see :func:`_resample_unlabelled`.
+    """
+    labelled = (
+        cells["n_labeled_judged_positive"]
+        + cells["n_labeled_judged_negative"]
+        + cells["n_labeled_unjudged"]
+    )
+    totals = (
+        cells.assign(n_labeled=labelled)
+        .groupby(["model_id", "metric"], sort=True, as_index=False)
+        .agg(
+            n_labeled=("n_labeled", "sum"),
+            n_judged=("n_judged", "sum"),
+            judge_id=("judge_id", "first"),
+        )
+    )
+    chosen = (totals["n_labeled"] == 0) & (totals["n_judged"] > 0) & totals["judge_id"].notna()
+    return totals.loc[chosen, ["model_id", "metric", "judge_id"]].reset_index(drop=True)
+
+
+def _log_beta_mass(alpha, beta, low, high):
+    """log P(low < q < high) for q ~ Beta(alpha, beta), accurate in both tails.
+
+    Where the regularised incomplete beta function underflows (the interval lies far in a tail
+    of a Beta with large counts) a normal approximation of the Beta takes over, so a log mass is
+    always finite and still orders the intervals correctly.
+    """
+    from scipy import special
+
+    low_cdf = special.betainc(alpha, beta, low)
+    # below the median: F(high) - F(low); above it: S(low) - S(high), without cancellation
+    first = special.betainc(alpha, beta, high)
+    second = low_cdf.copy()
+    upper_tail = low_cdf > 0.5
+    if upper_tail.any():
+        first[upper_tail] = special.betaincc(alpha, beta, low[upper_tail])
+        second[upper_tail] = special.betaincc(alpha, beta, high[upper_tail])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = np.log(first) + np.log1p(-second / first)
+    mean = alpha / (alpha + beta)
+    sd = np.sqrt(mean * (1.0 - mean) / (alpha + beta + 1.0))
+    z_low, z_high = (low - mean) / sd, (high - mean) / sd
+    # the same difference in the tail the interval lies in: Phi(z_high) - Phi(z_low) or
+    # Phi(-z_low) - Phi(-z_high)
+    upper = z_low > 0
+    a = np.where(upper, -z_low, z_high)
+    b = np.where(upper, -z_high, z_low)
+    log_a = special.log_ndtr(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        approx = log_a + np.log1p(-np.exp(special.log_ndtr(b) - log_a))
+    return np.where(np.isfinite(exact), exact, approx)
+
+
+def _truncated_beta(alpha, beta, low, high, uniform):
+    """Inverse-CDF draw of q ~ Beta(alpha, beta) restricted to (low, high), from ``uniform``."""
+    from scipy import special
+
+    low_cdf = special.betainc(alpha, beta, low)
+    high_cdf = special.betainc(alpha, beta, high)
+    low_sf = special.betaincc(alpha, beta, low)
+    high_sf = special.betaincc(alpha, beta, high)
+    lower_tail = low_cdf <= 0.5
+    with np.errstate(invalid="ignore"):
+        q = np.where(
+            lower_tail,
+            special.betaincinv(alpha, beta, low_cdf + uniform * (high_cdf - low_cdf)),
+            special.betainccinv(alpha, beta, low_sf - uniform * (low_sf - high_sf)),
+        )
+    mass = np.where(lower_tail, high_cdf - low_cdf, low_sf - high_sf)
+    # no mass left in double precision: the interval lies far in a tail, where the Beta's
+    # density falls off fast, so the draw sits at the end of the interval nearest the mode
+    mean = alpha / (alpha + beta)
+    nearest = np.where(mean < low, low, high)
+    q = np.where((mass > 0) & np.isfinite(q), q, nearest)
+    return np.clip(q, low, high)
+
+
+def _resample_unlabelled(idata, cells: pd.DataFrame, unlabelled: pd.DataFrame, config) -> dict:
+    """Posterior draws for (model, metric) pairs without human labels, by importance resampling.
+
+    In NUTS such a pair made the joint fit diverge: only priors place its judge error rates, and
+    the judged rates per region cut that prior with walls (fpr below, tpr above every region's
+    judged rate) next to which its true rates run to 0 or 1. Its cells are therefore left out of
+    the sampled model, which thus holds the labelled models only and samples their posterior
+    as if the unlabelled pair were not there (its judged counts could not inform the labelled
+    models' parameters except through those walls: a "cut" of that feedback). Then, for every
+    draw of the judge's population error rates (a, tau):
+
+    1. ``config.unlabelled_proposals`` error-rate pairs are proposed from the model's own
+       judge-by-model effect, eta ~ Normal(a, tau);
+    2. each is weighted by the probability, under Beta(k + 1, n - k + 1) (a region's judged
+       rate after k of n judged positive, from a uniform prior), that the region's judged rate
+       lies between the proposal's fpr and tpr = fpr + J, i.e. that some true rate in [0, 1]
+       explains it: the product over regions of F(tpr) - F(fpr);
+    3. one proposal is drawn by weight, and each region's true rate from its conditional
+       posterior: q from that Beta restricted to (fpr, tpr), theta = (q - fpr) / J.
+
+    The prior behind step 2 is uniform on each region's judged rate, independent of the error
+    rates. A uniform prior on the true rates instead would multiply each weight by J^-R
+    (R regions), an Occam factor that pulls a model the data cannot identify towards a judge
+    near chance; with the regional prior of the labelled models it largely cancels, which the
+    choice here mimics: the error rates stay as variable as the judge's are across models,
+    restricted to what the model's own verdicts allow. The pair's regions are not pooled,
+    which matters little since many judged traces pin each region's rate given the error
+    rates. Given (a, tau) the resampling is exact as the proposals grow. Returns, per pair, the
+    Kish effective number of proposals behind each draw, (chain, draw), for the diagnostics.
+    """
+    from scipy.special import logsumexp
+
+    posterior = idata.posterior
+    n_prop = int(config.unlabelled_proposals)
+    rng = np.random.default_rng([int(config.random_seed), 7])
+    quality = {}
+    for m, k, j in unlabelled.itertuples(index=False):
+        at = {"judge": j, "metric": k}
+        a_fn, a_fp = posterior["a_fn"].sel(at).values, posterior["a_fp"].sel(at).values
+        tau_fn, tau_fp = posterior["tau_fn"].sel(at).values, posterior["tau_fp"].sel(at).values
+        n_chain, n_draw = a_fn.shape
+        z = rng.standard_normal((2, n_chain, n_draw, n_prop))
+        eta_fn = a_fn[..., None] + tau_fn[..., None] * z[0]
+        eta_fp = a_fp[..., None] + tau_fp[..., None] * z[1]
+        log_norm = np.logaddexp(np.logaddexp(0.0, eta_fn), eta_fp)
+        fpr, youden = np.exp(eta_fp - log_norm), np.exp(-log_norm)
+        tpr = np.minimum(fpr + youden, 1.0)
+
+        mine = cells[(cells["model_id"] == m) & (cells["metric"] == k) & (cells["n_judged"] > 0)]
+        alpha = mine["n_judged_positive"].to_numpy(dtype=float) + 1.0
+        beta = (mine["n_judged"] - mine["n_judged_positive"]).to_numpy(dtype=float) + 1.0
+        log_w = np.zeros_like(fpr)
+        for a_r, b_r in zip(alpha, beta, strict=True):
+            log_w += _log_beta_mass(a_r, b_r, fpr, tpr)
+        weights = np.exp(log_w - logsumexp(log_w, axis=-1, keepdims=True))
+        quality[(m, k)] = 1.0 / np.sum(weights**2, axis=-1)
+        cumulative = np.cumsum(weights, axis=-1)
+        pick = (cumulative < rng.random((n_chain, n_draw, 1)) * cumulative[..., -1:]).sum(axis=-1)
+        pick = np.minimum(pick, n_prop - 1)[..., None]
+
+        c_fn, c_fp, c_norm, c_fpr, c_j = (
+            np.take_along_axis(values, pick, axis=-1)[..., 0]
+            for values in (eta_fn, eta_fp, log_norm, fpr, youden)
+        )
+        at_model = {**at, "model": m}
+        posterior["sensitivity"].loc[at_model] = np.exp(np.logaddexp(0.0, c_fp) - c_norm)
+        posterior["specificity"].loc[at_model] = np.exp(np.logaddexp(0.0, c_fn) - c_norm)
+        for region, a_r, b_r in zip(mine["region"], alpha, beta, strict=True):
+            q = _truncated_beta(a_r, b_r, c_fpr, c_fpr + c_j, rng.random((n_chain, n_draw)))
+            posterior["theta"].loc[{"model": m, "region": region, "metric": k}] = np.clip(
+                (q - c_fpr) / c_j, 0.0, 1.0
+            )
+    return quality
 
 
 # The C compiler may contract a * b + c into one fused multiply-add, which rounds once instead of
@@ -991,7 +1190,10 @@ def posterior_draws_long(fit: CalibrationFit, run_id: str) -> pd.DataFrame:
         Columns ``run_id, quantity, model_id, region, metric, judge_id, chain, draw, value,
         sampler, fit_seconds``. ``quantity`` is 'theta' (one row per observed cell and draw,
         judge_id None), 'sensitivity' / 'specificity' (per judge x model x metric the judge
-        scored, region None) or 'diverging' (0/1 per chain and draw, other keys None).
+        scored, region None), 'diverging' (0/1 per chain and draw, other keys None) or
+        'importance_ess' (per model x metric without human labels, its primary judge, chain and
+        draw: the effective number of the proposals its draw was resampled from; see
+        :func:`_resample_unlabelled`).
     """
     posterior = fit.idata.posterior
     frames = []
@@ -1046,6 +1248,15 @@ def posterior_draws_long(fit: CalibrationFit, run_id: str) -> pd.DataFrame:
 
     diverging = fit.idata.sample_stats["diverging"].transpose("chain", "draw").values
     add("diverging", diverging.astype(np.float64)[:, :, None], None, None, None, None)
+    for (model_id, metric), ess in sorted(fit.unlabelled_quality.items()):
+        add(
+            "importance_ess",
+            ess[:, :, None],
+            [model_id],
+            None,
+            [metric],
+            [fit.primary_judge[metric]],
+        )
 
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "run_id", np.full(len(out), str(run_id), dtype=object))

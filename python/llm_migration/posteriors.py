@@ -23,7 +23,12 @@ from llm_migration.calibration import DRAWS_LONG_COLUMNS, _normalise_counts, cel
 
 ALL_REGIONS = "ALL"
 DIRECTIONS = ("higher_is_better", "lower_is_better")
-DEFAULT_THRESHOLDS = {"max_r_hat": 1.01, "min_ess_bulk": 400.0, "max_divergences": 0}
+DEFAULT_THRESHOLDS = {
+    "max_r_hat": 1.01,
+    "min_ess_bulk": 400.0,
+    "max_divergences": 0,
+    "min_importance_ess": 10.0,
+}
 
 QUALITY_COLUMNS = [
     "run_id",
@@ -135,6 +140,9 @@ def _read_draws(draws: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return out, str(run_ids[0])
 
 
+_PER_CELL = ("theta", "sensitivity", "specificity")
+
+
 def _cube(draws: pd.DataFrame, quantity: str, keys: list[str]) -> _Cube:
     """Draws of ``quantity`` as an array (chain, draw, item), items sorted by ``keys``.
 
@@ -142,7 +150,7 @@ def _cube(draws: pd.DataFrame, quantity: str, keys: list[str]) -> _Cube:
     the same table are paired draw by draw.
     """
     chains = np.unique(draws["chain"])
-    draw_ids = np.unique(draws.loc[draws["quantity"] != "diverging", "draw"])
+    draw_ids = np.unique(draws.loc[draws["quantity"].isin(_PER_CELL), "draw"])
     rows = draws[draws["quantity"] == quantity]
     index = rows[keys].drop_duplicates().sort_values(keys, na_position="first")
     index = index.reset_index(drop=True)
@@ -591,7 +599,10 @@ def sampler_diagnostics(draws: pd.DataFrame, thresholds: dict | None = None) -> 
     draws : pandas.DataFrame
         Long draws table of one run, with its ``sampler`` and ``fit_seconds`` columns.
     thresholds : dict, optional
-        Overrides of ``{'max_r_hat': 1.01, 'min_ess_bulk': 400, 'max_divergences': 0}``.
+        Overrides of ``{'max_r_hat': 1.01, 'min_ess_bulk': 400, 'max_divergences': 0,
+        'min_importance_ess': 10}``. The last applies to each model x metric without human
+        labels (drawn by importance resampling): the median over draws of the effective number
+        of proposals behind a draw.
 
     Returns
     -------
@@ -624,6 +635,14 @@ def sampler_diagnostics(draws: pd.DataFrame, thresholds: dict | None = None) -> 
     min_ess = None if np.isnan(ess).all() else float(np.nanmin(ess))
     diverging = draws.loc[draws["quantity"] == "diverging", "value"]
     n_divergences = int(diverging.fillna(0).sum())
+    # Models without human labels on a metric are drawn by importance resampling (see
+    # llm_migration.calibration): per pair, the median over draws of the weights' effective
+    # number of proposals.
+    importance = (
+        draws[draws["quantity"] == "importance_ess"]
+        .groupby(["model_id", "metric"], sort=True)["value"]
+        .median()
+    )
 
     reasons = []
     if max_r_hat is None or np.isnan(r_hat).any():
@@ -636,6 +655,13 @@ def sampler_diagnostics(draws: pd.DataFrame, thresholds: dict | None = None) -> 
         reasons.append(f"min bulk ESS {min_ess:.0f} < {limits['min_ess_bulk']:g}")
     if n_divergences > limits["max_divergences"]:
         reasons.append(f"{n_divergences} divergent transitions")
+    for (model_id, metric), ess in importance.items():
+        if not ess >= limits["min_importance_ess"]:
+            reasons.append(
+                f"{model_id} has no human labels on {metric} and its judged rates fit few of the "
+                f"judge error rates seen on other models (median importance ESS {ess:.1f} < "
+                f"{limits['min_importance_ess']:g})"
+            )
 
     def first(name):
         if name not in draws.columns or draws[name].isna().all():

@@ -23,6 +23,9 @@ from llm_migration.calibration import (
     COUNTS_COLUMNS,
     DRAWS_LONG_COLUMNS,
     CalibrationConfig,
+    _log_beta_mass,
+    _resample_unlabelled,
+    _truncated_beta,
     cell_evidence,
     fit_calibration_model,
     fit_run_id,
@@ -176,7 +179,13 @@ def test_draws_long_layout(simulated, fitted):
     counts, _, _ = simulated
     fit, draws = fitted
     assert list(draws.columns) == list(DRAWS_LONG_COLUMNS)
-    assert set(draws["quantity"]) == {"theta", "sensitivity", "specificity", "diverging"}
+    assert set(draws["quantity"]) == {
+        "theta",
+        "sensitivity",
+        "specificity",
+        "diverging",
+        "importance_ess",
+    }
     per_key = FAST.chains * FAST.draws
     theta = draws[draws["quantity"] == "theta"]
     assert len(theta) == 24 * per_key
@@ -194,6 +203,12 @@ def test_draws_long_layout(simulated, fitted):
     assert len(div) == per_key
     assert div[["model_id", "region", "metric", "judge_id"]].isna().all().all()
     assert set(div["value"]) <= {0.0, 1.0}
+    # the model without human labels is drawn by importance resampling, per metric
+    ess = draws[draws["quantity"] == "importance_ess"]
+    assert len(ess) == len(METRICS) * per_key
+    assert set(ess["model_id"]) == {"cand_unlabeled"} and set(ess["metric"]) == set(METRICS)
+    assert ess["region"].isna().all() and (ess["judge_id"] == "judge_a").all()
+    assert ess["value"].between(1.0, FAST.unlabelled_proposals + 1e-9).all()
     assert (draws["run_id"] == "run-1").all() and (draws["sampler"] == "pymc").all()
     assert (draws["fit_seconds"] == fit.fit_seconds).all() and fit.fit_seconds > 0
     assert (
@@ -516,3 +531,142 @@ def test_fit_mixes_and_stays_calibrated_at_paper_scale_volume():
     assert stats.binom.sf(30, 36, 0.95) > 0.99
     assert len(summary) == 36
     assert covered >= 31, summary
+
+
+# --------------------------------------------------------------------------------------------
+# Models without human labels: importance resampling
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alpha", "beta", "low", "high"),
+    [
+        (31.0, 71.0, 0.2, 0.35),  # around the mode
+        (31.0, 71.0, 0.02, 0.2),  # lower tail
+        (901.0, 101.0, 0.93, 0.99),  # upper tail: 1 - F cancels in a plain difference
+        (5.0, 3.0, 0.0, 1.0),  # everything
+    ],
+)
+def test_log_beta_mass_matches_the_beta_distribution(alpha, beta, low, high):
+    dist = stats.beta(alpha, beta)
+    expected = (
+        dist.sf(low) - dist.sf(high) if low > dist.median() else dist.cdf(high) - dist.cdf(low)
+    )
+    got = np.exp(_log_beta_mass(alpha, beta, np.array([low]), np.array([high])))[0]
+    assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_log_beta_mass_stays_finite_and_ordered_far_in_the_tails():
+    # 1e6 judged traces at a 10% judged rate: an fpr of 20% leaves no mass in double precision.
+    alpha, beta = 100_001.0, 900_001.0
+    low = np.array([0.15, 0.2, 0.25, 0.0, 0.0])
+    high = np.array([0.9, 0.9, 0.9, 0.05, 0.03])
+    log_mass = _log_beta_mass(alpha, beta, low, high)
+    assert np.isfinite(log_mass).all()
+    assert log_mass[0] > log_mass[1] > log_mass[2]
+    assert log_mass[3] > log_mass[4]
+    # the normal approximation's log mass is within a few percent of the Gaussian tail's
+    sd = np.sqrt(0.1 * 0.9 / 1_000_003)
+    assert log_mass[1] == pytest.approx(
+        stats.norm.logsf((0.2 - alpha / (alpha + beta)) / sd), rel=0.05
+    )
+
+
+def test_truncated_beta_draws_follow_the_restricted_distribution():
+    rng = np.random.default_rng(3)
+    alpha, beta, low, high = 31.0, 71.0, 0.22, 0.4
+    n = 20_000
+    draws = _truncated_beta(alpha, beta, np.full(n, low), np.full(n, high), rng.random(n))
+    assert draws.min() >= low and draws.max() <= high
+    mass = stats.beta.cdf(high, alpha, beta) - stats.beta.cdf(low, alpha, beta)
+    mean = (
+        alpha
+        / (alpha + beta)
+        * (stats.beta.cdf(high, alpha + 1, beta) - stats.beta.cdf(low, alpha + 1, beta))
+        / mass
+    )
+    assert draws.mean() == pytest.approx(mean, abs=4 * draws.std() / np.sqrt(n))
+    # no mass left in double precision: the draw sits at the end nearest the Beta's mode
+    far = _truncated_beta(100_001.0, 900_001.0, np.array([0.2]), np.array([0.3]), np.array([0.5]))
+    assert far[0] == 0.2
+
+
+def test_unlabelled_model_draws_match_the_exact_posterior_on_a_grid():
+    """Importance resampling against brute-force integration over the two judge-error logits.
+
+    With the population parameters held fixed, the target is Normal(a, tau) for (eta_fn, eta_fp)
+    times, per region, the Beta mass of the judged rate between fpr and tpr; the mean
+    sensitivity and each region's mean true rate (via the truncated Beta's mean) follow on a
+    fine grid. The regions' judged rates (0.12 to 0.45) cut off much of the prior's fpr.
+    """
+    import arviz as az
+    import xarray as xr
+
+    n_chain, n_draw, a_fn, a_fp, tau = 4, 1000, -1.5, -1.6, 0.6
+    regions = ["r1", "r2", "r3"]
+    judged, positive = np.array([400, 500, 300]), np.array([48, 150, 135])
+    cells = pd.DataFrame(
+        {
+            "model_id": "m",
+            "region": regions,
+            "metric": "k",
+            "judge_id": "j",
+            "n_judged": judged,
+            "n_judged_positive": positive,
+        }
+    )
+
+    def constant(value, dims, coords):
+        shape = (n_chain, n_draw, *[len(coords[d]) for d in dims])
+        return (("chain", "draw", *dims), np.full(shape, value))
+
+    coords = {"judge": ["j"], "model": ["m"], "metric": ["k"], "region": regions}
+    posterior = xr.Dataset(
+        {
+            "a_fn": constant(a_fn, ["judge", "metric"], coords),
+            "a_fp": constant(a_fp, ["judge", "metric"], coords),
+            "tau_fn": constant(tau, ["judge", "metric"], coords),
+            "tau_fp": constant(tau, ["judge", "metric"], coords),
+            "sensitivity": constant(np.nan, ["judge", "model", "metric"], coords),
+            "specificity": constant(np.nan, ["judge", "model", "metric"], coords),
+            "theta": constant(np.nan, ["model", "region", "metric"], coords),
+        },
+        coords=coords,
+    )
+    idata = az.InferenceData(posterior=posterior)
+    unlabelled = pd.DataFrame({"model_id": ["m"], "metric": ["k"], "judge_id": ["j"]})
+    quality = _resample_unlabelled(idata, cells, unlabelled, CalibrationConfig(random_seed=5))
+
+    grid = np.linspace(-5 * tau, 5 * tau, 801)
+    eta_fn, eta_fp = np.meshgrid(a_fn + grid, a_fp + grid, indexing="ij")
+    log_norm = np.logaddexp(np.logaddexp(0.0, eta_fn), eta_fp)
+    fpr, youden = np.exp(eta_fp - log_norm), np.exp(-log_norm)
+    tpr = fpr + youden
+    alpha, beta = positive + 1.0, judged - positive + 1.0
+    log_w = stats.norm.logpdf(eta_fn, a_fn, tau) + stats.norm.logpdf(eta_fp, a_fp, tau)
+    for a_r, b_r in zip(alpha, beta, strict=True):
+        log_w += np.log(stats.beta.cdf(tpr, a_r, b_r) - stats.beta.cdf(fpr, a_r, b_r))
+    w = np.exp(log_w - log_w.max())
+    w /= w.sum()
+    expected = {"sensitivity": float((w * np.exp(np.logaddexp(0.0, eta_fp) - log_norm)).sum())}
+    for region, a_r, b_r in zip(regions, alpha, beta, strict=True):
+        mass = stats.beta.cdf(tpr, a_r, b_r) - stats.beta.cdf(fpr, a_r, b_r)
+        upper = stats.beta.cdf(tpr, a_r + 1, b_r) - stats.beta.cdf(fpr, a_r + 1, b_r)
+        # grid points without mass have weight 0 already
+        mean_q = a_r / (a_r + b_r) * np.divide(upper, mass, out=np.zeros_like(mass), where=mass > 0)
+        expected[region] = float((w * (mean_q - fpr) / youden).sum())
+
+    drawn = {"sensitivity": idata.posterior["sensitivity"].values.ravel()}
+    for region in regions:
+        drawn[region] = idata.posterior["theta"].sel(region=region).values.ravel()
+    for name, values in drawn.items():
+        # draws are independent (fixed population parameters): 4 standard errors
+        assert values.mean() == pytest.approx(
+            expected[name], abs=4 * values.std() / np.sqrt(values.size)
+        ), name
+    # the walls matter here (the prior alone puts sensitivity's mean elsewhere) ...
+    prior_w = np.exp(stats.norm.logpdf(eta_fn, a_fn, tau) + stats.norm.logpdf(eta_fp, a_fp, tau))
+    prior_se = float((prior_w * np.exp(np.logaddexp(0.0, eta_fp) - log_norm)).sum() / prior_w.sum())
+    assert abs(prior_se - expected["sensitivity"]) > 8 * drawn["sensitivity"].std() / np.sqrt(4000)
+    # ... and the resampling is far from degenerate
+    assert np.median(quality[("m", "k")]) > 10

@@ -291,6 +291,29 @@ def test_diagnostics_trust_well_mixed_chains_and_name_every_failure():
     assert bool(relaxed["is_trusted"])
 
 
+def test_diagnostics_distrust_a_degenerate_resampling_of_a_model_without_labels():
+    rng = np.random.default_rng(1)
+    theta = {("cand", r, "correctness"): rng.normal(0.5, 0.05, (4, 500)) for r in ("eu", "us")}
+
+    def with_importance(ess):
+        draws = make_draws(theta=theta, diverging=np.zeros((4, 500)))
+        rows = draws[draws["quantity"] == "diverging"].assign(
+            quantity="importance_ess", model_id="cand", metric="correctness", judge_id="j"
+        )
+        return pd.concat([draws, rows.assign(value=ess.ravel())], ignore_index=True)
+
+    healthy = np.full((4, 500), 60.0)
+    healthy[:, :200] = 2.0  # a minority of thin draws does not matter: the median does
+    assert bool(sampler_diagnostics(with_importance(healthy)).iloc[0]["is_trusted"])
+    thin = np.full((4, 500), 3.0)
+    row = sampler_diagnostics(with_importance(thin)).iloc[0]
+    assert not row["is_trusted"]
+    assert "cand has no human labels on correctness" in row["untrusted_reason"]
+    assert "median importance ESS 3.0 < 10" in row["untrusted_reason"]
+    relaxed = sampler_diagnostics(with_importance(thin), thresholds={"min_importance_ess": 2})
+    assert bool(relaxed.iloc[0]["is_trusted"])
+
+
 # --------------------------------------------------------------------------------------------
 # End to end on a real (tiny) fit
 # --------------------------------------------------------------------------------------------
