@@ -147,7 +147,7 @@ def evaluate_gates(
         n_draws=n_resamples,
         random_seed=random_seed,
     )
-    rows += sampler_convergence_gates(comparisons, frames["diagnostics"], candidates, posteriors)
+    rows += sampler_convergence_gates(comparisons, frames["diagnostics"], candidates)
     rows += human_label_coverage_gates(
         posteriors, candidates, roles.incumbent, metrics, policy.min_human_labels_per_model
     )

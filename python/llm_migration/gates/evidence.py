@@ -5,9 +5,9 @@ the candidate cannot ship) until the evidence is there; neither ever passes by d
 
 * ``sampler_convergence`` (per candidate): the fits that produced the candidate's comparisons are
   found by ``run_id`` in fct_sampler_diagnostics. Pass when each is ``is_trusted`` = true;
-  inconclusive when any is untrusted, its trust flag is null, or no diagnostics row matches. An
-  untrusted fit's reason names the evaluated models without human labels on a metric, the
-  usual cause of divergences.
+  inconclusive when any is untrusted, its trust flag is null, or no diagnostics row matches,
+  with the diagnostics' own reason (which names a model without human labels when its draws
+  could not be trusted).
 * ``human_label_coverage`` (per candidate x metric): the human-labelled traces of the candidate
   and of the incumbent, summed over regions (not 'ALL') of fct_quality_posteriors. Pass when both
   reach ``min_human_labels_per_model``; otherwise inconclusive. observed_value is the smaller
@@ -48,42 +48,12 @@ def _labels_by_model_and_metric(posteriors: pd.DataFrame) -> dict[tuple[str, str
     )
 
 
-def unlabelled_models(posteriors: pd.DataFrame) -> dict[str, list[str]]:
-    """Model -> metrics on which it has no human-labelled trace in any region."""
-    out: dict[str, list[str]] = {}
-    for (model_id, metric), n in _labels_by_model_and_metric(posteriors).items():
-        if n <= 0:
-            out.setdefault(model_id, []).append(metric)
-    return {model_id: sorted(metrics) for model_id, metrics in sorted(out.items())}
-
-
-def _unlabelled_hint(posteriors: pd.DataFrame | None) -> str:
-    """Why an untrusted fit may be untrusted, when an evaluated model has no human labels."""
-    if posteriors is None:
-        return ""
-    missing = unlabelled_models(posteriors)
-    if not missing:
-        return ""
-    listed = "; ".join(f"{m} on {', '.join(metrics)}" for m, metrics in missing.items())
-    return (
-        f". No human labels for {listed}: such a model's judge error rests on the prior alone, "
-        "where fits typically diverge; label a few dozen of its traces per metric, or give it "
-        "role 'ignore' in the models input so the other candidates' fit can be trusted"
-    )
-
-
 def sampler_convergence_gates(
     comparisons: pd.DataFrame,
     diagnostics: pd.DataFrame,
     candidates: Sequence[str],
-    posteriors: pd.DataFrame | None = None,
 ) -> list[dict]:
-    """One ``sampler_convergence`` row per candidate.
-
-    ``posteriors`` (fct_quality_posteriors of the evaluated models), when given, lets an
-    untrusted fit's reason name the models without human labels on a metric.
-    """
-    hint = _unlabelled_hint(posteriors)
+    """One ``sampler_convergence`` row per candidate."""
     rows = []
     for candidate in candidates:
         mine = comparisons[comparisons["candidate_model_id"].astype(str) == candidate]
@@ -126,7 +96,7 @@ def sampler_convergence_gates(
             rows.append(
                 row(
                     INCONCLUSIVE,
-                    f"the posterior fit is not trusted ({'; '.join(untrusted)}; {figures}){hint}",
+                    f"the posterior fit is not trusted ({'; '.join(untrusted)}; {figures})",
                     max_r_hat,
                 )
             )
