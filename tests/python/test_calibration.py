@@ -499,7 +499,7 @@ def test_run_id_depends_on_data_and_config_not_on_row_order():
 
 
 def test_fit_mixes_and_stays_calibrated_at_paper_scale_volume():
-    """The paper's volume: 200,000 judged traces per cell, six regions, labelled models.
+    """The paper's volume: 200,000 judged traces per cell, six regions, one model unlabelled.
 
     The counts pin each cell's judge-positive rate to a tenth of a point, so theta is nearly a
     function of the judge's error rates: the earlier non-centred fit met a thin ridge there (on
@@ -508,13 +508,15 @@ def test_fit_mixes_and_stays_calibrated_at_paper_scale_volume():
     The data-centred coordinates must mix under the production settings and keep the intervals
     honest. A divergence makes the gates treat the fit as untrusted (fail closed); rare ones
     remain here, near refusal rates close to the judge's false-positive rate, so this test
-    bounds them at 0.1% of transitions rather than requiring none.
+    bounds them at 0.1% of transitions rather than requiring none. The model without labels
+    (hundreds of divergences at this volume while it was inside NUTS) is drawn by importance
+    resampling and must still cover its truth.
     """
     from llm_migration.posteriors import sampler_diagnostics
 
     regions = ["af", "ap", "eu", "me", "sa", "us"]
     counts, models, truth = simulate_counts(
-        seed=12, n_traces=200_000, models=MODELS[:3], regions=regions
+        seed=12, n_traces=200_000, models=MODELS, regions=regions
     )
     config = CalibrationConfig()  # production settings: 4 chains x (500 tune + 500 draws)
     fit = fit_calibration_model(counts, models, config)
@@ -527,10 +529,17 @@ def test_fit_mixes_and_stays_calibrated_at_paper_scale_volume():
     covered = (
         (summary["low"] <= summary["true_theta"]) & (summary["true_theta"] <= summary["high"])
     ).sum()
-    # 36 cells: P(covered >= 31) > 0.99 under Binomial(36, 0.95) for honest 95% intervals.
-    assert stats.binom.sf(30, 36, 0.95) > 0.99
-    assert len(summary) == 36
-    assert covered >= 31, summary
+    # 48 cells: P(covered >= 42) > 0.99 under Binomial(48, 0.95) for honest 95% intervals.
+    assert stats.binom.sf(41, 48, 0.95) > 0.99
+    assert len(summary) == 48
+    assert covered >= 42, summary
+    unlabelled = summary[summary["model_id"] == "cand_unlabeled"]
+    assert (
+        (unlabelled["low"] <= unlabelled["true_theta"])
+        & (unlabelled["true_theta"] <= unlabelled["high"])
+    ).sum() >= 10  # of 12: P(Binomial(12, 0.95) >= 10) = 0.98
+    importance = draws[draws["quantity"] == "importance_ess"].groupby("metric")["value"].median()
+    assert len(importance) == len(METRICS) and (importance >= 10).all(), importance
 
 
 # --------------------------------------------------------------------------------------------
