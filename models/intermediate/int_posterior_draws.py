@@ -4,6 +4,8 @@ Thin: the model lives in llm_migration.calibration. When this table already hold
 current run_id (same counts and settings), they are reused and the sampler does not run.
 """
 
+import numpy as np
+
 from llm_migration.calibration import CalibrationConfig, fit_calibration_model, posterior_draws_long
 from llm_migration.dbt_support import config_literal, reuse_or_compute
 
@@ -49,6 +51,12 @@ def model(dbt, session):
             f"int_posterior_draws: {config.sampler} fit of {len(counts)} count rows, "
             f"{config.chains} chains x {config.draws} draws, {fit.fit_seconds:.1f} s{retried}"
         )
+        for (model_id, metric), ess in sorted(fit.unlabelled_quality.items()):
+            print(
+                f"int_posterior_draws: {model_id} has no human labels on {metric}: drawn by "
+                f"importance resampling, median {float(np.median(ess)):.0f} effective of "
+                f"{config.unlabelled_proposals} proposals per draw"
+            )
         return posterior_draws_long(fit, run_id)
 
     fingerprint = dbt.ref("int_run_fingerprint")
