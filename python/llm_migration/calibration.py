@@ -1004,19 +1004,20 @@ def _log_beta_mass(alpha, beta, low, high):
         first[upper_tail] = special.betaincc(alpha, beta, low[upper_tail])
         second[upper_tail] = special.betaincc(alpha, beta, high[upper_tail])
     with np.errstate(divide="ignore", invalid="ignore"):
-        exact = np.log(first) + np.log1p(-second / first)
-    mean = alpha / (alpha + beta)
-    sd = np.sqrt(mean * (1.0 - mean) / (alpha + beta + 1.0))
-    z_low, z_high = (low - mean) / sd, (high - mean) / sd
-    # the same difference in the tail the interval lies in: Phi(z_high) - Phi(z_low) or
-    # Phi(-z_low) - Phi(-z_high)
-    upper = z_low > 0
-    a = np.where(upper, -z_low, z_high)
-    b = np.where(upper, -z_high, z_low)
-    log_a = special.log_ndtr(a)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        approx = log_a + np.log1p(-np.exp(special.log_ndtr(b) - log_a))
-    return np.where(np.isfinite(exact), exact, approx)
+        log_mass = np.log(first) + np.log1p(-second / first)
+    underflow = ~np.isfinite(log_mass)
+    if underflow.any():
+        mean = alpha / (alpha + beta)
+        sd = np.sqrt(mean * (1.0 - mean) / (alpha + beta + 1.0))
+        z_low, z_high = (low[underflow] - mean) / sd, (high[underflow] - mean) / sd
+        # the same difference in the tail the interval lies in: Phi(z_high) - Phi(z_low) or
+        # Phi(-z_low) - Phi(-z_high)
+        upper = z_low > 0
+        log_a = special.log_ndtr(np.where(upper, -z_low, z_high))
+        log_b = special.log_ndtr(np.where(upper, -z_high, z_low))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_mass[underflow] = log_a + np.log1p(-np.exp(log_b - log_a))
+    return log_mass
 
 
 def _truncated_beta(alpha, beta, low, high, uniform):

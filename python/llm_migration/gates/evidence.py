@@ -37,21 +37,8 @@ def _trusted(value) -> bool | None:
     return bool(value)
 
 
-def _labels_by_model_and_metric(posteriors: pd.DataFrame) -> dict[tuple[str, str], float]:
-    """(model_id, metric) -> human-labelled traces summed over regions (not 'ALL')."""
-    regional = posteriors[posteriors["region"].astype(str) != ALL_REGIONS]
-    return (
-        regional.assign(n=pd.to_numeric(regional["n_human_labeled"], errors="coerce").fillna(0))
-        .groupby([regional["model_id"].astype(str), regional["metric"].astype(str)])["n"]
-        .sum()
-        .to_dict()
-    )
-
-
 def sampler_convergence_gates(
-    comparisons: pd.DataFrame,
-    diagnostics: pd.DataFrame,
-    candidates: Sequence[str],
+    comparisons: pd.DataFrame, diagnostics: pd.DataFrame, candidates: Sequence[str]
 ) -> list[dict]:
     """One ``sampler_convergence`` row per candidate."""
     rows = []
@@ -113,7 +100,13 @@ def human_label_coverage_gates(
     min_labels: int,
 ) -> list[dict]:
     """One ``human_label_coverage`` row per candidate x metric."""
-    counts = _labels_by_model_and_metric(posteriors)
+    regional = posteriors[posteriors["region"].astype(str) != ALL_REGIONS]
+    counts = (
+        regional.assign(n=pd.to_numeric(regional["n_human_labeled"], errors="coerce").fillna(0))
+        .groupby([regional["model_id"].astype(str), regional["metric"].astype(str)])["n"]
+        .sum()
+        .to_dict()
+    )
     rows = []
     for candidate in candidates:
         for metric in metrics:
