@@ -224,12 +224,20 @@ class Build:
 
 
 def dbt_build(
-    label: str, input_dir: Path, work_dir: Path, select: list[str], env: dict, record: bool = True
+    label: str,
+    input_dir: Path,
+    work_dir: Path,
+    select: list[str],
+    env: dict,
+    start_from: Path | None = None,
 ) -> Build:
+    """`dbt build` into a new DuckDB file, or into a copy of ``start_from`` (a refresh)."""
     build_dir = work_dir / label
     shutil.rmtree(build_dir, ignore_errors=True)
     build_dir.mkdir(parents=True)
     database = build_dir / "warehouse.duckdb"
+    if start_from is not None:
+        shutil.copyfile(start_from, database)
     command = [
         DBT,
         "build",
@@ -264,10 +272,10 @@ def _short(unique_id: str) -> str:
     return f"{kind:<5} {name}"
 
 
-def print_slowest(demo: Build, paper: Build, top: int) -> None:
+def print_slowest(demo: Build, paper: Build, top: int, title: str = "paper-scale build") -> None:
     demo_nodes, paper_nodes = node_seconds(demo), node_seconds(paper)
     ranked = sorted(paper_nodes.items(), key=lambda item: item[1][0], reverse=True)
-    print(f"\nslowest {top} nodes of the paper-scale build (dbt run_results.json, seconds):")
+    print(f"\nslowest {top} nodes of the {title} (dbt run_results.json, seconds):")
     print(f"  {'node':<68} {'demo':>7} {'paper':>8} {'share':>6}  status")
     total = sum(seconds for seconds, _ in paper_nodes.values()) or 1.0
     for unique_id, (seconds, status) in ranked[:top]:
@@ -322,6 +330,138 @@ def compare_counts(floor_counts_path: Path, paper: Build) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# (d), (e) scheduled refreshes
+# --------------------------------------------------------------------------------------------
+
+
+def next_day_inputs(paper_dir: Path, out_dir: Path) -> dict[str, int]:
+    """The paper-scale inputs plus one more day of traffic, appended at the end of each file.
+
+    The new day replays the last day's traces under new trace_ids, one day later, with their
+    judge verdicts and human labels: what a daily export adds. Rows already in the files keep
+    their place, so a refresh sees only the new rows as new. Returns the rows each file gained.
+    """
+    import duckdb
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect()
+    connection.execute("set TimeZone = 'UTC'")
+
+    def read(name: str) -> str:
+        return f"read_parquet('{(paper_dir / f'{name}.parquet').as_posix()}', file_row_number=true)"
+
+    connection.execute(
+        f"""
+        create temp table new_traces as
+        select trace_id as old_trace_id, trace_id || '-next' as trace_id
+        from {read("traces")}
+        where created_at >= (select max(created_at) from {read("traces")}) - interval 1 day
+        """
+    )
+    # The input and its timestamp column, moved one day on.
+    shifted = {"traces": "created_at", "judge_scores": "scored_at", "human_labels": "labeled_at"}
+    added = {}
+    for name, time_column in shifted.items():
+        columns = [r[0] for r in connection.sql(f"describe select * from {read(name)}").fetchall()]
+        columns = [c for c in columns if c != "file_row_number"]
+        renamed = ", ".join(
+            "new_traces.trace_id as trace_id"
+            if c == "trace_id"
+            else f"rows.{c} + interval 1 day as {c}"
+            if c == time_column
+            else f"rows.{c}"
+            for c in columns
+        )
+        target = out_dir / f"{name}.parquet"
+        connection.execute(
+            f"""
+            copy (
+                select {", ".join(columns)} from (
+                    select {", ".join(columns)}, 0 as part, file_row_number from {read(name)}
+                    union all
+                    select {renamed}, 1 as part, rows.file_row_number
+                    from {read(name)} as rows
+                    inner join new_traces on rows.trace_id = new_traces.old_trace_id
+                ) order by part, file_row_number
+            ) to '{target.as_posix()}' (format parquet)
+            """
+        )
+        added[name] = (
+            connection.sql(f"select count(*) from '{target.as_posix()}'").fetchone()[0]
+            - connection.sql(f"select count(*) from {read(name)}").fetchone()[0]
+        )
+    shutil.copyfile(paper_dir / "models.parquet", out_dir / "models.parquet")
+    return added
+
+
+def measure_refreshes(
+    paper: Build,
+    paper_dir: Path,
+    demo: Build,
+    floor_seconds: float,
+    work_dir: Path,
+    select: list[str],
+    env: dict,
+    top: int,
+) -> bool:
+    """(d), (e): incremental builds on copies of the paper-scale warehouse; True if one failed."""
+    next_dir = paper_dir.parent / f"{paper_dir.name}_next_day"
+    print("\nscheduled refreshes, each on a copy of the paper-scale warehouse:", flush=True)
+    started = time.perf_counter()
+    added = next_day_inputs(paper_dir, next_dir)
+    print(
+        f"  next day's inputs in {next_dir} ({time.perf_counter() - started:.1f} s): "
+        + ", ".join(f"+{n:,} {name}" for name, n in added.items()),
+        flush=True,
+    )
+    print("  (d) dbt build, inputs unchanged ...", flush=True)
+    same = dbt_build("refresh_unchanged", paper_dir, work_dir, select, env, paper.database)
+    print("  (e) dbt build, one more day of inputs ...", flush=True)
+    next_day = dbt_build("refresh_next_day", next_dir, work_dir, select, env, paper.database)
+    print("  floor query on the next day's inputs, to check the refreshed counts ...", flush=True)
+    _, _, next_floor = run_floor("floor_next_day", next_dir, work_dir, env)
+
+    demo_seconds = demo.measurement.wall_seconds
+    print("\nrefresh results (wall time; peak memory; cost beyond the demo build / floor):")
+    for label, build in (("(d) unchanged", same), ("(e) next day", next_day)):
+        m = build.measurement
+        status = "ok" if m.returncode == 0 else f"FAILED ({m.returncode})"
+        print(
+            f"  {label:<18} {m.wall_seconds:8.1f} s  {m.peak_rss_mib:8,.0f} MiB"
+            f"  load {m.load_after:4.1f}  {status}"
+            f"  ({m.wall_seconds - demo_seconds:+.1f} s -> "
+            f"{(m.wall_seconds - demo_seconds) / floor_seconds:.1f}x the floor)"
+        )
+    if next_day.run_results:
+        print_slowest(demo, next_day, top, "next-day refresh")
+    if next_day.measurement.returncode == 0 and next_floor.with_suffix(".parquet").exists():
+        try:
+            agreement = compare_counts(next_floor.with_suffix(".parquet"), next_day)
+        except Exception as error:
+            agreement = f"not compared ({error.__class__.__name__}: {error})"
+        print(f"\nnext-day floor vs the refreshed int_judgement_counts_aggregated: {agreement}")
+    return same.measurement.returncode != 0 or next_day.measurement.returncode != 0
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def run_floor(
+    label: str, input_dir: Path, work_dir: Path, env: dict
+) -> tuple[Measurement, float, Path]:
+    """The floor query in its own process: (measurement, query seconds, result file)."""
+    result = work_dir / f"{label}.json"
+    measurement = run_measured(
+        label,
+        [sys.executable, str(Path(__file__).resolve()), "--floor-worker", str(input_dir)]
+        + [str(result)],
+        env,
+        work_dir / f"{label}.log",
+    )
+    if measurement.returncode != 0:
+        print(measurement.log_path.read_text()[-4000:], file=sys.stderr)
+        return measurement, float("nan"), result
+    return measurement, json.loads(result.read_text())["query_seconds"], result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,6 +488,12 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the untimed demo build that warms caches (PyTensor compile cache, OS files)",
     )
     parser.add_argument("--top", type=int, default=15, help="slowest nodes to list")
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="also time two scheduled refreshes of the paper-scale warehouse: one with unchanged "
+        "inputs, one with a day of new traces, verdicts and labels appended",
+    )
     parser.add_argument("--floor-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -391,23 +537,9 @@ def main(argv: list[str] | None = None) -> int:
             dbt_build("warmup", demo_dir, work_dir, select, env)
 
         print("(a) floor: one DuckDB query on the paper-scale Parquet files ...", flush=True)
-        floor_result = work_dir / "floor.json"
-        floor = run_measured(
-            "floor",
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--floor-worker",
-                str(paper_dir),
-                str(floor_result),
-            ],
-            env,
-            work_dir / "floor.log",
-        )
+        floor, floor_seconds, floor_result = run_floor("floor", paper_dir, work_dir, env)
         if floor.returncode != 0:
-            print(floor.log_path.read_text()[-4000:], file=sys.stderr)
             return 1
-        floor_seconds = json.loads(floor_result.read_text())["query_seconds"]
 
         print("(b) dbt build on the demo ...", flush=True)
         demo = dbt_build("demo", demo_dir, work_dir, select, env)
@@ -446,6 +578,10 @@ def main(argv: list[str] | None = None) -> int:
                 agreement = f"not compared ({error.__class__.__name__}: {error})"
             print(f"\nfloor vs int_judgement_counts_aggregated: {agreement}")
         failed = demo.measurement.returncode != 0 or paper.measurement.returncode != 0
+        if args.refresh and not failed:
+            failed = measure_refreshes(
+                paper, paper_dir, demo, floor_seconds, work_dir, select, env, args.top
+            )
         return 1 if failed else 0
     finally:
         if not keep:
