@@ -77,14 +77,15 @@ traces_in_scope as (
 {% endif %}
 
 {#-
-    Keys are refreshed whole, so aggregating every delivered row per key gives the same result
-    for the keys in scope as aggregating the rows in scope. A null trace_id only occurs in rows
-    with a row_issue, which decides their reason, so the joins below may skip them.
+    Keys are refreshed whole, so aggregating the rows in scope per trace_id gives the same result
+    for their keys as aggregating every delivered row, and a refresh reads only those. A null
+    trace_id only occurs in rows with a row_issue, which decides their reason, so the joins below
+    may skip them.
 -#}
 repeated_keys as (
 
     {{ llm_migration.repeated_keys(
-        ref('stg_traces__traces'),
+        'traces_in_scope',
         ['trace_id'],
         ['min(source_row_number) as first_source_row_number'],
     ) }}
@@ -109,7 +110,7 @@ conflicting_keys as (
                 "coalesce(cast(cost_usd as " ~ dbt.type_string() ~ "), '')", "'|'",
                 "coalesce(status, '')",
             ])) }} as content_hash
-        from {{ ref('stg_traces__traces') }}
+        from traces_in_scope
         where row_issue is null
             and trace_id in (select trace_id from repeated_keys)
     ) as copies

@@ -97,6 +97,27 @@ def test_incremental_refresh_equals_full_refresh_and_unchanged_refresh_is_a_no_o
     run_dbt(["build"], incremental_db, variables)
     before = _tables(incremental_db)
 
+    # Late judge scores on traces built in the first delivery: an exact copy of a kept verdict
+    # (a duplicate, the original stays kept), and "yes" and "no" on another kept verdict's
+    # trace, metric and judge (a conflict that must now reject the original too). Only their
+    # traces are re-checked, so this proves the duplicate checks see a refreshed trace whole.
+    kept = before["int_judgements_checked"]
+    kept = kept[kept.rejection_reason.isna() & (kept.trace_id != conflicted_trace)]
+    kept = kept.sort_values("source_row_number")
+    duplicated = first["judge_scores"].iloc[[kept.source_row_number.iloc[0] - 1]]
+    contested = first["judge_scores"].iloc[[kept.source_row_number.iloc[-1] - 1]]
+    assert duplicated.trace_id.iloc[0] != contested.trace_id.iloc[0]
+    n_scores = len(second["judge_scores"])
+    second["judge_scores"] = pd.concat(
+        [
+            second["judge_scores"],
+            duplicated,
+            contested.assign(judgement="yes"),
+            contested.assign(judgement="no"),
+        ],
+        ignore_index=True,
+    )
+
     demo.write_inputs(second, folder, FORMATS)
     run_dbt(["build"], incremental_db, variables)
     incremental = _tables(incremental_db)
@@ -125,6 +146,14 @@ def test_incremental_refresh_equals_full_refresh_and_unchanged_refresh_is_a_no_o
     )
     joined = incremental["int_judgements_joined_to_labels"]
     assert not (joined.trace_id == conflicted_trace).any()
+    # ... the late duplicate was rejected and its original kept ...
+    reasons = checked.set_index("source_row_number").rejection_reason
+    assert reasons[n_scores + 1] == "duplicate judgement for the same trace, metric and judge"
+    assert pd.isna(reasons[kept.source_row_number.iloc[0]])
+    # ... and the late conflict rejected all three verdicts, the first delivery's included
+    conflict = "conflicting judgements for the same trace, metric and judge"
+    for row in (kept.source_row_number.iloc[-1], n_scores + 2, n_scores + 3):
+        assert reasons[row] == conflict, row
 
     # ... and every table equals a full rebuild of the same inputs
     assert set(incremental) == set(full)
