@@ -14,6 +14,9 @@ The marginal cost of scale is (c - b) / a: what the package pays per unit of vol
 with one well-written query. Target: at most 3. It also prints the slowest nodes of each build
 from dbt's run_results.json and checks that the floor and the package agree on every count.
 
+With ``--refresh`` it then times two scheduled refreshes on copies of the paper-scale warehouse:
+(d) inputs unchanged, (e) one more day of traces, verdicts and labels appended.
+
 Run ``python bench/bench_build.py`` (full build) or ``python bench/bench_build.py --select sql``
 (only the SQL models and the tests on them). The paper-scale inputs are generated first if
 ``bench/out/paper`` has none (``bench/generate_paper_scale.py``, about 30 s).
