@@ -1,11 +1,12 @@
-{% macro check_verdict_rows(staging, input_name, actor_column, value_column, conflict_reason, duplicate_reason, columns) %}
+{% macro check_verdict_rows(staging, base, stage, input_name, actor_column, value_column, conflict_reason, duplicate_reason, columns) %}
     {#-
         The body of int_judgements_checked and int_labels_checked: every row of a per-trace x
         metric verdict input (judge scores, human labels) with the reason it is rejected (null
         when kept): row-level problems, an unknown or rejected trace, conflicting values for one
         trace, metric and actor (all copies rejected), exact duplicates (later copies rejected).
 
-        staging: the staging relation; actor_column: who gave the verdict; value_column: the
+        staging: the staging relation; base: the relation it parses; stage: the macro that
+        parses (staging is stage(base)); actor_column: who gave the verdict; value_column: the
         boolean verdict; columns: the further staging columns to keep.
 
         Incremental by trace (the unique key refresh_key, see the macro refresh_key): a refresh
@@ -20,15 +21,6 @@
 
 with
 
-rows_delivered as (
-
-    select
-        *,
-        {{ llm_migration.refresh_key('trace_id') }} as refresh_key
-    from {{ staging }}
-
-),
-
 trace_status as (
 
     select * from {{ ref('int_trace_status') }}
@@ -37,9 +29,10 @@ trace_status as (
 
 {% if is_incremental() %}
 {#-
-    Only the narrow key columns of every delivered row are read to find what changed; the parsed
-    rows are taken for the traces in scope alone (rows_delivered has that one reader here, so it
-    is not materialised in full).
+    Only the narrow key columns of every delivered row are read to find what changed; then the
+    rows of the traces in scope are picked from the base relation by their row number (unique
+    per input) and parsed by the staging model's own macro, so a refresh parses the new rows,
+    not all of them (a filter after the staging view would run after its parse).
 -#}
 delivered_keys as (
 
@@ -64,16 +57,34 @@ keys_to_refresh as (
 
 ),
 
+base_rows_in_scope as (
+
+    select * from {{ base }}
+    where source_row_number in (
+        select source_row_number
+        from delivered_keys
+        where refresh_key in (select refresh_key from keys_to_refresh)
+    )
+
+),
+
 rows_in_scope as (
 
-    select * from rows_delivered
-    where refresh_key in (select refresh_key from keys_to_refresh)
+    select
+        staged.*,
+        {{ llm_migration.refresh_key('staged.trace_id') }} as refresh_key
+    from (
+        {{ stage('base_rows_in_scope') }}
+    ) as staged
 
 ),
 {% else %}
 rows_in_scope as (
 
-    select * from rows_delivered
+    select
+        *,
+        {{ llm_migration.refresh_key('trace_id') }} as refresh_key
+    from {{ staging }}
 
 ),
 {% endif %}

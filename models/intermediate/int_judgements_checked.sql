@@ -15,6 +15,8 @@
 ) }}
 {{ llm_migration.check_verdict_rows(
     staging=ref('stg_judge_scores__judgements'),
+    base=ref('base_judge_scores'),
+    stage=llm_migration.stage_judge_scores,
     input_name='judge_scores',
     actor_column='judge_id',
     value_column='is_judge_positive',

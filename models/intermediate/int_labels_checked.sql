@@ -12,6 +12,8 @@
 ) }}
 {{ llm_migration.check_verdict_rows(
     staging=ref('stg_human_labels__labels'),
+    base=ref('base_human_labels'),
+    stage=llm_migration.stage_human_labels,
     input_name='human_labels',
     actor_column='annotator_id',
     value_column='is_human_positive',
