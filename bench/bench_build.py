@@ -261,6 +261,16 @@ def dbt_build(
     return Build(measurement, database, results)
 
 
+def print_build_line(label: str, build: Build, suffix: str = "") -> None:
+    """One result line: wall time, peak memory, load after, status."""
+    m = build.measurement
+    status = "ok" if m.returncode == 0 else f"FAILED ({m.returncode})"
+    print(
+        f"  {label:<18} {m.wall_seconds:8.1f} s  {m.peak_rss_mib:8,.0f} MiB"
+        f"  load {m.load_after:4.1f}  {status}{suffix}"
+    )
+
+
 def node_seconds(build: Build) -> dict[str, tuple[float, str]]:
     """unique_id -> (execution seconds, status) from run_results.json."""
     return {r["unique_id"]: (float(r["execution_time"]), r["status"]) for r in build.run_results}
@@ -427,13 +437,9 @@ def measure_refreshes(
     demo_seconds = demo.measurement.wall_seconds
     print("\nrefresh results (wall time; peak memory; cost beyond the demo build / floor):")
     for label, build in (("(d) unchanged", same), ("(e) next day", next_day)):
-        m = build.measurement
-        status = "ok" if m.returncode == 0 else f"FAILED ({m.returncode})"
-        print(
-            f"  {label:<18} {m.wall_seconds:8.1f} s  {m.peak_rss_mib:8,.0f} MiB"
-            f"  load {m.load_after:4.1f}  {status}"
-            f"  ({m.wall_seconds - demo_seconds:+.1f} s -> "
-            f"{(m.wall_seconds - demo_seconds) / floor_seconds:.1f}x the floor)"
+        beyond = build.measurement.wall_seconds - demo_seconds
+        print_build_line(
+            label, build, f"  ({beyond:+.1f} s -> {beyond / floor_seconds:.1f}x the floor)"
         )
     if next_day.run_results:
         print_slowest(demo, next_day, top, "next-day refresh")
@@ -559,12 +565,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  (process incl. Python start: {floor.wall_seconds:.1f} s)"
         )
         for label, build in (("(b) demo build", demo), ("(c) paper build", paper)):
-            m = build.measurement
-            status = "ok" if m.returncode == 0 else f"FAILED ({m.returncode})"
-            print(
-                f"  {label:<18} {m.wall_seconds:8.1f} s  {m.peak_rss_mib:8,.0f} MiB"
-                f"  load {m.load_after:4.1f}  {status}"
-            )
+            print_build_line(label, build)
         marginal = paper.measurement.wall_seconds - demo.measurement.wall_seconds
         ratio = marginal / floor_seconds
         print(

@@ -1,0 +1,91 @@
+{% macro stage_verdicts(source_relation, text_column, actor_column, time_column, value_name, verdict_noun) %}
+    {#-
+        The parse shared by the two per-trace x metric verdict inputs: every row of
+        source_relation (a base model, or a subset of its rows) with the metric normalised, the
+        verdict text read as a boolean for its metric, the timestamp in UTC and row_issue naming
+        the first row-level problem. text_column: the verdict text (judgement, label);
+        actor_column: who gave it; time_column: when; value_name: the boolean's name;
+        verdict_noun: how an unreadable text's reason names it (verdict, label).
+    -#}
+with
+
+source as (
+
+    select * from {{ source_relation }}
+
+),
+
+tokenised as (
+
+    {#-
+        The costly expressions once per row; everything below reads these columns. A typed input
+        delivers the timestamp in <time_column>_value (and null text): it is taken as it is, not
+        parsed.
+    -#}
+    select
+        *,
+        {{ llm_migration.normalise_metric('metric') }} as metric_name,
+        {{ llm_migration.verdict_token(text_column) }} as verdict_token,
+        coalesce({{ time_column }}_value, {{ llm_migration.parse_timestamp("nullif(trim(" ~ time_column ~ "), '')") }}) as time_utc
+    from source
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ llm_migration.verdict_from_token('verdict_token', 'metric_name') }} as is_verdict_positive
+    from tokenised
+
+),
+
+renamed as (
+
+    select
+        source_row_number,
+        row_hash,
+        source_row,
+        nullif(trim(trace_id), '') as trace_id,
+        metric_name as metric,
+        nullif(trim({{ actor_column }}), '') as {{ actor_column }},
+        {{ text_column }} as {{ text_column }}_text,
+        is_verdict_positive as {{ value_name }},
+        time_utc as {{ time_column }},
+        case
+            when nullif(trim(trace_id), '') is null then 'missing required value: trace_id'
+            when nullif(trim(metric), '') is null then 'missing required value: metric'
+            when nullif(trim({{ actor_column }}), '') is null then 'missing required value: {{ actor_column }}'
+            when not {{ llm_migration.is_one_of('metric_name', llm_migration.metric_names()) }}
+                then {{ dbt.concat(["'unknown metric: '", "substr(metric, 1, 80)", "' (configured: " ~ llm_migration.metric_names() | join(', ') ~ ")'"]) }}
+            when nullif(trim({{ text_column }}), '') is null then 'missing required value: {{ text_column }}'
+            when is_verdict_positive is null
+                then {{ dbt.concat(["'" ~ text_column ~ " cannot be read as a '", "metric_name", "' " ~ verdict_noun ~ ": '", "substr(" ~ text_column ~ ", 1, 80)"]) }}
+            when nullif(trim({{ time_column }}), '') is not null and time_utc is null
+                then {{ dbt.concat(["'" ~ time_column ~ " is not a timestamp: '", "substr(" ~ time_column ~ ", 1, 80)"]) }}
+        end as row_issue
+
+    from parsed
+
+)
+
+select * from renamed
+{% endmacro %}
+
+{% macro stage_judge_scores(source_relation) %}
+    {#-
+        The body of stg_judge_scores__judgements, and what int_judgements_checked parses on a
+        refresh (the rows of the traces in scope, picked from base_judge_scores).
+    -#}
+    {{ return(llm_migration.stage_verdicts(
+        source_relation, 'judgement', 'judge_id', 'scored_at', 'is_judge_positive', 'verdict')) }}
+{% endmacro %}
+
+{% macro stage_human_labels(source_relation) %}
+    {#-
+        The body of stg_human_labels__labels, and what int_labels_checked parses on a refresh
+        (the rows of the traces in scope, picked from base_human_labels).
+    -#}
+    {{ return(llm_migration.stage_verdicts(
+        source_relation, 'label', 'annotator_id', 'labeled_at', 'is_human_positive', 'label')) }}
+{% endmacro %}
