@@ -1,8 +1,9 @@
 {#-
     Every judge_scores row with the reason it is rejected (null when kept): row-level problems, an
     unknown or rejected trace, conflicting verdicts for one trace, metric and judge_id (all
-    rejected), or exact duplicates (later copies rejected). Incremental by (trace, metric,
-    judge_id); see the macro check_verdict_rows.
+    rejected), or exact duplicates (later copies rejected). Incremental by trace: a refresh
+    parses and checks only the rows of traces with a new or changed row; see the macro
+    check_verdict_rows.
 
     The verdict text itself is not kept (is_judge_positive is what it says; a rejected row's text
     is in raw_row): whole judge outputs made it the widest column to write.
