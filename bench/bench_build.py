@@ -377,14 +377,11 @@ def next_day_inputs(paper_dir: Path, out_dir: Path) -> dict[str, int]:
     for name, time_column in shifted.items():
         columns = [r[0] for r in connection.sql(f"describe select * from {read(name)}").fetchall()]
         columns = [c for c in columns if c != "file_row_number"]
-        renamed = ", ".join(
-            "new_traces.trace_id as trace_id"
-            if c == "trace_id"
-            else f"rows.{c} + interval 1 day as {c}"
-            if c == time_column
-            else f"rows.{c}"
-            for c in columns
-        )
+        moved = {
+            "trace_id": "new_traces.trace_id as trace_id",
+            time_column: f"rows.{time_column} + interval 1 day as {time_column}",
+        }
+        renamed = ", ".join(moved.get(c, f"rows.{c}") for c in columns)
         target = out_dir / f"{name}.parquet"
         connection.execute(
             f"""
