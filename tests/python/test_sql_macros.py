@@ -73,3 +73,44 @@ def test_repeated_keys_finds_every_repeated_combination_exactly(tmp_path):
                 expected.sort_values(["k", "v"]).reset_index(drop=True),
                 check_dtype=False,
             )
+
+
+@pytest.mark.dbt
+def test_unique_row_number_fails_on_exactly_the_repeated_values(tmp_path):
+    # The DuckDB variant answers "all unique?" from a bitmap of the values before it groups;
+    # it must list the same repeated values as the plain grouping, and none when there are none.
+    rng = np.random.default_rng(11)
+    unique = rng.permutation(np.arange(-500, 40_000)).astype("float")
+    unique[rng.choice(unique.size, 300, replace=False)] = np.nan  # nulls pass
+    repeated = rng.choice(np.arange(-500, 40_000), 25, replace=False)
+    cases = {
+        "all_unique": unique,
+        "some_repeated": np.concatenate([unique, repeated, repeated[:5]]),
+        "empty": np.array([], dtype="float"),
+    }
+    database = tmp_path / "compile.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        for name, values in cases.items():
+            frame = pd.DataFrame({"n": pd.array(values, dtype="Int64")})
+            connection.register("frame", frame)
+            connection.execute(f"create table {name} as select * from frame")
+            connection.unregister("frame")
+    compiled = {}
+    for name in cases:
+        call = f"{{{{ llm_migration.test_unique_row_number('{name}', 'n') }}}}"
+        compiled[name] = compile_inline(call, tmp_path)
+        default = compile_inline(
+            call.replace("test_unique_row_number(", "default__test_unique_row_number("), tmp_path
+        )
+        compiled[name + "_default"] = default
+    assert "bitstring_agg(n, -500, 39999)" in compiled["all_unique"]
+    assert "bitstring_agg" not in compiled["empty"]  # no bounds: the plain grouping
+
+    expected_counts = {int(v): 3 for v in repeated[:5]} | {int(v): 2 for v in repeated[5:]}
+    with duckdb.connect(str(database), read_only=True) as connection:
+        for name, sql in compiled.items():
+            found = connection.sql(sql).df()
+            found = dict(
+                zip(found.unique_field.astype(int), found.n_records.astype(int), strict=True)
+            )
+            assert found == (expected_counts if name.startswith("some_repeated") else {}), name
