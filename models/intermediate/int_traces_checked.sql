@@ -4,7 +4,8 @@
     Incremental by trace (refresh_key, see the macro refresh_key): a refresh recomputes only the
     trace_ids that have a new or changed input row, or whose model's row in the models input
     changed; every row of such a trace_id is recomputed together, so duplicate checks see all
-    copies. refreshed_at tells downstream models which rows changed.
+    copies, and only those rows are parsed (macro stage_traces). refreshed_at tells downstream
+    models which rows changed.
 
     The duplicate checks aggregate the narrow key columns into the few trace_ids that occur more
     than once and join that back, instead of a window over every row; the content of copies is
@@ -17,17 +18,10 @@
     on_schema_change='fail',
 ) }}
 {{ llm_migration.assert_input_not_shrunk(ref('stg_traces__traces'), 'traces') }}
+{#- Outside the incremental branch, so that dbt sees the dependency when it parses the model. -#}
+{%- set base_traces = ref('base_traces') %}
 
 with
-
-traces as (
-
-    select
-        *,
-        {{ llm_migration.refresh_key('trace_id') }} as refresh_key
-    from {{ ref('stg_traces__traces') }}
-
-),
 
 models as (
 
@@ -62,16 +56,39 @@ keys_to_refresh as (
 
 ),
 
+{#-
+    The rows of the traces in scope are picked from base_traces by their row number and parsed
+    by the staging model's own macro, so a refresh parses the new rows, not all of them (a filter
+    after the staging view would run after its parse).
+-#}
+base_rows_in_scope as (
+
+    select * from {{ base_traces }}
+    where source_row_number in (
+        select source_row_number
+        from delivered_keys
+        where refresh_key in (select refresh_key from keys_to_refresh)
+    )
+
+),
+
 traces_in_scope as (
 
-    select * from traces
-    where refresh_key in (select refresh_key from keys_to_refresh)
+    select
+        staged.*,
+        {{ llm_migration.refresh_key('staged.trace_id') }} as refresh_key
+    from (
+        {{ llm_migration.stage_traces('base_rows_in_scope') }}
+    ) as staged
 
 ),
 {% else %}
 traces_in_scope as (
 
-    select * from traces
+    select
+        *,
+        {{ llm_migration.refresh_key('trace_id') }} as refresh_key
+    from {{ ref('stg_traces__traces') }}
 
 ),
 {% endif %}

@@ -1,0 +1,86 @@
+{% macro stage_traces(source_relation) %}
+    {#-
+        The body of stg_traces__traces: every row of source_relation (base_traces, or a subset
+        of its rows) typed and normalised, with row_issue naming the first row-level problem.
+        int_traces_checked parses the rows of the traces in scope with it on a refresh.
+    -#}
+{%- set double = llm_migration.type_double() -%}
+with
+
+source as (
+
+    select * from {{ source_relation }}
+
+),
+
+typed as (
+
+    {#-
+        Each cast and normalisation once per row; the row checks below read these columns. A
+        typed input delivers <column>_value (and null text): it is taken as it is, not parsed.
+    -#}
+    select
+        *,
+        {{ llm_migration.normalise_region('region') }} as region_code,
+        coalesce(created_at_value, {{ llm_migration.parse_timestamp("nullif(trim(created_at), '')") }}) as created_at_utc,
+        {{ llm_migration.normalise_token('status') }} as status_token,
+        coalesce(latency_ms_value, {{ llm_migration.safe_cast("nullif(trim(latency_ms), '')", double) }}) as latency_ms_number,
+        coalesce(input_tokens_value, {{ llm_migration.safe_cast("nullif(trim(input_tokens), '')", double) }}) as input_tokens_number,
+        coalesce(output_tokens_value, {{ llm_migration.safe_cast("nullif(trim(output_tokens), '')", double) }}) as output_tokens_number,
+        coalesce(cost_usd_value, {{ llm_migration.safe_cast("nullif(trim(cost_usd), '')", double) }}) as cost_usd_number
+    from source
+
+),
+
+renamed as (
+
+    select
+        source_row_number,
+        row_hash,
+        source_row,
+        nullif(trim(trace_id), '') as trace_id,
+        nullif(trim(model_id), '') as model_id,
+        region_code as region,
+        created_at_utc as created_at,
+        nullif(trim(item_id), '') as item_id,
+        coalesce(nullif({{ llm_migration.normalise_token('task_type') }}, ''), 'unspecified') as task_type,
+        latency_ms_number as latency_ms,
+        input_tokens_number as input_tokens,
+        output_tokens_number as output_tokens,
+        cost_usd_number as cost_usd,
+        nullif(status_token, '') as status,
+        coalesce(
+            not {{ llm_migration.is_one_of('status_token', ['ok', 'success', 'succeeded', 'completed', 'complete', '200', '']) }},
+            false
+        ) as is_error,
+        case
+            when nullif(trim(trace_id), '') is null then 'missing required value: trace_id'
+            when nullif(trim(model_id), '') is null then 'missing required value: model_id'
+            when nullif(trim(region), '') is null then 'missing required value: region'
+            when region_code = 'all'
+                then 'region ALL is reserved for the traffic-weighted overall figure'
+            when created_at_value is null and nullif(trim(created_at), '') is null
+                then 'missing required value: created_at'
+            when created_at_utc is null
+                then {{ dbt.concat(["'created_at is not a timestamp: '", "substr(created_at, 1, 80)"]) }}
+            when nullif(trim(latency_ms), '') is not null and latency_ms_number is null
+                then {{ dbt.concat(["'latency_ms is not a number: '", "substr(latency_ms, 1, 80)"]) }}
+            when nullif(trim(input_tokens), '') is not null and input_tokens_number is null
+                then {{ dbt.concat(["'input_tokens is not a number: '", "substr(input_tokens, 1, 80)"]) }}
+            when nullif(trim(output_tokens), '') is not null and output_tokens_number is null
+                then {{ dbt.concat(["'output_tokens is not a number: '", "substr(output_tokens, 1, 80)"]) }}
+            when nullif(trim(cost_usd), '') is not null and cost_usd_number is null
+                then {{ dbt.concat(["'cost_usd is not a number: '", "substr(cost_usd, 1, 80)"]) }}
+            when latency_ms_number < 0
+                or input_tokens_number < 0
+                or output_tokens_number < 0
+                or cost_usd_number < 0
+                then 'negative latency_ms, tokens or cost_usd'
+        end as row_issue
+
+    from typed
+
+)
+
+select * from renamed
+{% endmacro %}
