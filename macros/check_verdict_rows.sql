@@ -21,12 +21,6 @@
 
 with
 
-trace_status as (
-
-    select * from {{ ref('int_trace_status') }}
-
-),
-
 {% if is_incremental() %}
 {#-
     Only the narrow key columns of every delivered row are read to find what changed; then the
@@ -78,6 +72,15 @@ rows_in_scope as (
     ) as staged
 
 ),
+
+{#- The status of the traces in scope only: aggregating every trace's rows cost 1.1 s at 5.3M traces. -#}
+trace_status as (
+
+    {{ llm_migration.trace_status(
+        '(select trace_id, rejection_reason from ' ~ ref('int_traces_checked')
+        ~ ' where trace_id in (select trace_id from rows_in_scope)) as traces_in_scope') }}
+
+),
 {% else %}
 rows_in_scope as (
 
@@ -85,6 +88,12 @@ rows_in_scope as (
         *,
         {{ llm_migration.refresh_key('trace_id') }} as refresh_key
     from {{ staging }}
+
+),
+
+trace_status as (
+
+    select * from {{ ref('int_trace_status') }}
 
 ),
 {% endif %}

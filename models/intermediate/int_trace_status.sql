@@ -4,9 +4,4 @@
     every trace_id at volume), and a refresh always sees int_traces_checked as it is now.
 -#}
 {{ config(materialized='view') }}
-select
-    trace_id,
-    max(case when rejection_reason is null then 1 else 0 end) = 1 as is_kept
-from {{ ref('int_traces_checked') }}
-where trace_id is not null
-group by trace_id
+{{ llm_migration.trace_status(ref('int_traces_checked')) }}
