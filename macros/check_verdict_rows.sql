@@ -23,10 +23,8 @@ with
 
 {% if is_incremental() %}
 {#-
-    Only the narrow key columns of every delivered row are read to find what changed; then the
-    rows of the traces in scope are picked from the base relation by their row number (unique
-    per input) and parsed by the staging model's own macro, so a refresh parses the new rows,
-    not all of them (a filter after the staging view would run after its parse).
+    Only the narrow key columns of every delivered row are read to find what changed; then only
+    the rows of the traces in scope are parsed (macro parse_rows_in_scope).
 -#}
 delivered_keys as (
 
@@ -51,25 +49,9 @@ keys_to_refresh as (
 
 ),
 
-base_rows_in_scope as (
-
-    select * from {{ base }}
-    where source_row_number in (
-        select source_row_number
-        from delivered_keys
-        where refresh_key in (select refresh_key from keys_to_refresh)
-    )
-
-),
-
 rows_in_scope as (
 
-    select
-        staged.*,
-        {{ llm_migration.refresh_key('staged.trace_id') }} as refresh_key
-    from (
-        {{ stage('base_rows_in_scope') }}
-    ) as staged
+    {{ llm_migration.parse_rows_in_scope(base, stage) }}
 
 ),
 

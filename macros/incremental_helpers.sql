@@ -63,3 +63,29 @@
     -#}
     hash({{ trace_id_column }})
 {% endmacro %}
+
+{% macro parse_rows_in_scope(base, stage) %}
+    {#-
+        The incremental branch of the checked input models: the rows of the keys in scope
+        (CTEs delivered_keys, with source_row_number and refresh_key, and keys_to_refresh), picked
+        from the base relation by their row number (unique per input) and parsed by the staging
+        model's own macro, with their refresh_key. A refresh thus parses the new rows, not all
+        of them: a filter on the staging view would run after its parse.
+    -#}
+    {%- set base_rows_in_scope -%}
+    (
+        select * from {{ base }}
+        where source_row_number in (
+            select source_row_number
+            from delivered_keys
+            where refresh_key in (select refresh_key from keys_to_refresh)
+        )
+    ) as base_rows_in_scope
+    {%- endset %}
+    select
+        staged.*,
+        {{ llm_migration.refresh_key('staged.trace_id') }} as refresh_key
+    from (
+        {{ stage(base_rows_in_scope) }}
+    ) as staged
+{% endmacro %}

@@ -56,30 +56,9 @@ keys_to_refresh as (
 
 ),
 
-{#-
-    The rows of the traces in scope are picked from base_traces by their row number and parsed
-    by the staging model's own macro, so a refresh parses the new rows, not all of them (a filter
-    after the staging view would run after its parse).
--#}
-base_rows_in_scope as (
-
-    select * from {{ base_traces }}
-    where source_row_number in (
-        select source_row_number
-        from delivered_keys
-        where refresh_key in (select refresh_key from keys_to_refresh)
-    )
-
-),
-
 traces_in_scope as (
 
-    select
-        staged.*,
-        {{ llm_migration.refresh_key('staged.trace_id') }} as refresh_key
-    from (
-        {{ llm_migration.stage_traces('base_rows_in_scope') }}
-    ) as staged
+    {{ llm_migration.parse_rows_in_scope(base_traces, llm_migration.stage_traces) }}
 
 ),
 {% else %}
