@@ -23,7 +23,7 @@ def model(dbt, session):
             dbt.ref("int_traces_checked")
             .filter("rejection_reason is null")
             .project("model_id, region, latency_ms, cost_usd, is_error")
-            .fetch_arrow_table()
+            .to_arrow_table()
             .to_pandas(strings_to_categorical=True)
         )
         systems_traces = systems_traces[systems_traces["model_id"].isin(models["model_id"])]
