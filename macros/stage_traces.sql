@@ -24,10 +24,10 @@ typed as (
         {{ llm_migration.normalise_region('region') }} as region_code,
         coalesce(created_at_value, {{ llm_migration.parse_timestamp("nullif(trim(created_at), '')") }}) as created_at_utc,
         {{ llm_migration.normalise_token('status') }} as status_token,
-        coalesce(latency_ms_value, {{ llm_migration.safe_cast("nullif(trim(latency_ms), '')", double) }}) as latency_ms_number,
-        coalesce(input_tokens_value, {{ llm_migration.safe_cast("nullif(trim(input_tokens), '')", double) }}) as input_tokens_number,
-        coalesce(output_tokens_value, {{ llm_migration.safe_cast("nullif(trim(output_tokens), '')", double) }}) as output_tokens_number,
-        coalesce(cost_usd_value, {{ llm_migration.safe_cast("nullif(trim(cost_usd), '')", double) }}) as cost_usd_number
+        coalesce(latency_ms_value, {{ llm_migration.cast_or_null("nullif(trim(latency_ms), '')", double) }}) as latency_ms_number,
+        coalesce(input_tokens_value, {{ llm_migration.cast_or_null("nullif(trim(input_tokens), '')", double) }}) as input_tokens_number,
+        coalesce(output_tokens_value, {{ llm_migration.cast_or_null("nullif(trim(output_tokens), '')", double) }}) as output_tokens_number,
+        coalesce(cost_usd_value, {{ llm_migration.cast_or_null("nullif(trim(cost_usd), '')", double) }}) as cost_usd_number
     from source
 
 ),
