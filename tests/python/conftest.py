@@ -26,15 +26,16 @@ def run_dbt(
     database: Path,
     variables: dict | None = None,
     check: bool = True,
+    project_dir: Path = PROJECT_DIR,
 ) -> subprocess.CompletedProcess:
-    """Run the real dbt CLI on this project with its own DuckDB file."""
+    """Run the real dbt CLI on this project (or a copy of it) with its own DuckDB file."""
     database.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, LLM_MIGRATION_DB=str(database), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     command = [DBT, *args, "--target-path", str(database.parent / "dbt_target")]
     if variables:
         command += ["--vars", json.dumps(variables)]
     result = subprocess.run(
-        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=1800
+        command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=1800
     )
     if check and result.returncode != 0:
         raise AssertionError(
