@@ -42,6 +42,7 @@ SQL_LAYER = [
     "cautious",
 ]
 SOURCE_SCHEMA = "llm_eval"
+INPUT_NAMES = ("traces", "judge_scores", "human_labels", "models")
 TABLES_VARS = {"llm_migration_input_mode": "tables", "llm_migration_source_schema": SOURCE_SCHEMA}
 
 # Columns whose representation is engine-specific by design (DuckDB: integer digests, the row as
@@ -77,6 +78,7 @@ PORTABLE_FUNCTIONS = {
     "Cast",
     "Coalesce",
     "Count",
+    "Exists",
     "GroupConcat",
     "If",
     "Lower",
@@ -101,14 +103,30 @@ DUCKDB_ONLY_SYNTAX = (exp.Struct, exp.Lambda, exp.Array, exp.Bracket, exp.Filter
 
 
 def _load_input_tables(database: Path, folder: Path) -> None:
-    """The inputs as warehouse tables, typed by DuckDB's CSV sniffer as a loading tool would."""
+    """The inputs as warehouse tables, typed by DuckDB's CSV sniffer as a loading tool would.
+
+    A later delivery replaces the tables whole (rows of the earlier one first, in their order).
+    """
     with duckdb.connect(str(database)) as connection:
-        connection.execute(f"create schema {SOURCE_SCHEMA}")
-        for name in ("traces", "judge_scores", "human_labels", "models"):
+        connection.execute(f"create schema if not exists {SOURCE_SCHEMA}")
+        for name in INPUT_NAMES:
             path = str(folder / f"{name}.csv").replace("'", "''")
             connection.execute(
-                f"create table {SOURCE_SCHEMA}.{name} as select * from read_csv('{path}')"
+                f"create or replace table {SOURCE_SCHEMA}.{name} as "
+                f"select * from read_csv('{path}')"
             )
+
+
+def _deliveries() -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The broken inputs in two deliveries: the first lacks the last 15% of traces, judge scores
+    and labels (the defective rows among them), so the refresh meets late traces whose scores
+    were rejected as unknown the first time, late verdicts and new defects."""
+    everything = _broken_inputs()
+    first = {
+        name: frame if name == "models" else frame.iloc[: int(len(frame) * 0.85)]
+        for name, frame in everything.items()
+    }
+    return first, everything
 
 
 def _portable_copy(destination: Path) -> int:
@@ -131,25 +149,44 @@ def _portable_copy(destination: Path) -> int:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict[str, Path]:
-    """The broken inputs built three ways: files, tables, and tables with the default macros."""
+    """The broken inputs built three ways (files; tables; tables with the default macros), each
+    as a first build and then an incremental refresh on the second delivery.
+
+    Returns the refreshed databases, and as "<way>_first" a copy of each (and of its compiled
+    SQL) after its first build.
+    """
     root = tmp_path_factory.mktemp("portable")
-    inputs = root / "inputs"
-    demo.write_inputs(_broken_inputs(), inputs, dict.fromkeys(demo.DEMO_FORMATS, "csv"))
-    databases = {name: root / name / f"{name}.duckdb" for name in ("files", "tables", "portable")}
-    run_dbt(SQL_LAYER, databases["files"], {"llm_migration_input_dir": str(inputs)})
-
-    databases["tables"].parent.mkdir()
-    _load_input_tables(databases["tables"], inputs)
-    run_dbt(SQL_LAYER, databases["tables"], TABLES_VARS)
-
     project = root / "portable_project"
     project.mkdir()
     renamed = _portable_copy(project)
     # every dispatch macro with a DuckDB version (there are 14); fewer means the copy is wrong
     assert renamed >= 14, renamed
-    databases["portable"].parent.mkdir()
-    _load_input_tables(databases["portable"], inputs)
-    run_dbt(SQL_LAYER, databases["portable"], TABLES_VARS, project_dir=project)
+    ways = {
+        "files": (PROJECT_DIR, None),
+        "tables": (PROJECT_DIR, TABLES_VARS),
+        "portable": (project, TABLES_VARS),
+    }
+    databases = {}
+    for number, delivery in enumerate(_deliveries(), start=1):
+        inputs = root / f"delivery_{number}"
+        demo.write_inputs(delivery, inputs, dict.fromkeys(INPUT_NAMES, "csv"))
+        for way, (project_dir, variables) in ways.items():
+            database = root / way / f"{way}.duckdb"
+            if variables is None:
+                variables = {"llm_migration_input_dir": str(inputs)}
+            else:
+                database.parent.mkdir(exist_ok=True)
+                _load_input_tables(database, inputs)
+            run_dbt(SQL_LAYER, database, variables, project_dir=project_dir)
+            if number == 1:
+                # same file name in another folder, so the views' catalog name still resolves
+                first = root / f"{way}_first" / database.name
+                first.parent.mkdir()
+                shutil.copy(database, first)
+                compiled = database.parent / "dbt_target" / "compiled"
+                shutil.copytree(compiled, first.parent / "dbt_target" / "compiled")
+                databases[f"{way}_first"] = first
+            databases[way] = database
     return databases
 
 
@@ -196,16 +233,21 @@ def _assert_same_rows(left: Path, right: Path, float_rtol: float) -> list[str]:
 
 @pytest.mark.dbt
 def test_tables_mode_gives_the_rows_of_the_files_build(builds):
+    _assert_same_rows(builds["files_first"], builds["tables_first"], float_rtol=1e-12)
     tables = _assert_same_rows(builds["files"], builds["tables"], float_rtol=1e-12)
     assert {"int_judgement_counts_aggregated", "rejected_input_rows"} <= set(tables)
     rejects = query(builds["tables"], "select input_name, reason from rejected_input_rows")
-    # the broken inputs' defects, one row or more each, reached the rejects table from tables too
+    # the broken inputs' defects reached the rejects table from tables too
     assert rejects.groupby("input_name").size().to_dict() == {
         "traces": 8,
         "judge_scores": 7,
         "human_labels": 5,
         "models": 3,
     }
+    # ... and the refresh re-checked the scores that arrived before their traces
+    unknown = "select count(*) as n from rejected_input_rows where reason like 'unknown trace_id%'"
+    assert query(builds["tables_first"], unknown).n.iloc[0] > 100
+    assert query(builds["tables"], unknown).n.iloc[0] == 2
 
 
 @pytest.mark.dbt
@@ -215,6 +257,7 @@ def test_default_macros_give_the_rows_of_the_duckdb_versions(builds):
     assert digests.t.tolist() == ["VARCHAR"]
     # Same rows; floats only to single precision, because the default double type is
     # dbt.type_float(), 32-bit FLOAT on DuckDB (relative rounding 6e-8 per value).
+    _assert_same_rows(builds["tables_first"], builds["portable_first"], float_rtol=1e-6)
     _assert_same_rows(builds["tables"], builds["portable"], float_rtol=1e-6)
     raw = query(builds["portable"], "select raw_row from rejected_input_rows")
     assert raw.raw_row.notna().all()
@@ -247,7 +290,8 @@ def _non_portable_sql(target: Path) -> dict[str, set[str]]:
 def test_portable_sql_uses_only_functions_of_the_common_warehouses(builds):
     # On failure: move the construct into a dispatch macro with a duckdb__ version, or add it to
     # PORTABLE_FUNCTIONS once Snowflake, BigQuery, Postgres and Databricks are known to have it.
-    assert _non_portable_sql(builds["portable"].parent / "dbt_target") == {}
+    for build in ("portable_first", "portable"):  # full and incremental branches
+        assert _non_portable_sql(builds[build].parent / "dbt_target") == {}, build
     # The check does see DuckDB's own functions: the standard build uses them on purpose.
     duckdb_only = set().union(*_non_portable_sql(builds["tables"].parent / "dbt_target").values())
     assert {"Anonymous:hash", "Anonymous:bitstring_agg", "Anonymous:to_json"} <= duckdb_only
