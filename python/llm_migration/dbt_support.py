@@ -37,7 +37,7 @@ def config_literal(raw: Any, default: Any = None) -> Any:
 
 def utc_now() -> pd.Timestamp:
     """The time a row was computed: UTC, without a zone (as the SQL models write it)."""
-    return pd.Timestamp(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    return pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
 
 def current_run_id(fingerprint: pd.DataFrame) -> str:
