@@ -38,17 +38,10 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).parent / "dbt")
 SELECT_PRESETS = {
-    # Every SQL model that does not read a Python model's output, plus the tests whose parents are
-    # all selected (cautious: a test that also reads a Python model is left out rather than run
-    # against a table that was not built).
-    "sql": [
-        "--select",
-        "resource_type:model,file:*.sql",
-        "--exclude",
-        "file:*.py+",
-        "--indirect-selection",
-        "cautious",
-    ],
+    # The project's selector (selectors.yml): every SQL model that does not read a Python model's
+    # output, plus the tests whose parents are all selected (cautious: a test that also reads a
+    # Python model is left out rather than run against a table that was not built).
+    "sql": ["--selector", "sql_layer"],
     "all": [],
 }
 

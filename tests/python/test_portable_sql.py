@@ -30,17 +30,9 @@ from conftest import PROJECT_DIR, query, run_dbt
 from llm_migration import demo
 from test_dbt_inputs import _broken_inputs
 
-# Every SQL model and the tests on them (as bench/bench_build.py --select sql): the Python models
-# are written for dbt-duckdb's in-process Python models and are not part of the portable layer.
-SQL_LAYER = [
-    "build",
-    "--select",
-    "resource_type:model,file:*.sql",
-    "--exclude",
-    "file:*.py+",
-    "--indirect-selection",
-    "cautious",
-]
+# Every SQL model and the tests on them (selectors.yml): the Python models are written for
+# dbt-duckdb's in-process Python models and are not part of the portable layer.
+SQL_LAYER = ["build", "--selector", "sql_layer"]
 SOURCE_SCHEMA = "llm_eval"
 INPUT_NAMES = ("traces", "judge_scores", "human_labels", "models")
 TABLES_VARS = {"llm_migration_input_mode": "tables", "llm_migration_source_schema": SOURCE_SCHEMA}
@@ -134,7 +126,7 @@ def _portable_copy(destination: Path) -> int:
 
     Returns how many ``duckdb__`` macros were renamed away.
     """
-    for name in ("dbt_project.yml", "profiles.yml"):
+    for name in ("dbt_project.yml", "profiles.yml", "selectors.yml"):
         shutil.copy(PROJECT_DIR / name, destination / name)
     for folder in ("macros", "models", "tests/dbt"):
         shutil.copytree(PROJECT_DIR / folder, destination / folder)
