@@ -19,6 +19,8 @@ import re
 import shutil
 from pathlib import Path
 
+import dbt.include.duckdb
+import dbt.include.global_project
 import duckdb
 import numpy as np
 import pandas as pd
@@ -287,3 +289,21 @@ def test_portable_sql_uses_only_functions_of_the_common_warehouses(builds):
     # The check does see DuckDB's own functions: the standard build uses them on purpose.
     duckdb_only = set().union(*_non_portable_sql(builds["tables"].parent / "dbt_target").values())
     assert {"Anonymous:hash", "Anonymous:bitstring_agg", "Anonymous:to_json"} <= duckdb_only
+
+
+def _dispatched_names(folder: Path, prefixes: str) -> set[str]:
+    """Names X of the macros <prefix>__X defined in the .sql files under ``folder``."""
+    pattern = re.compile(rf"macro\s+(?:{prefixes})__(\w+)\s*\(")
+    return {name for path in folder.rglob("*.sql") for name in pattern.findall(path.read_text())}
+
+
+def test_no_project_macro_answers_dbts_own_dispatch():
+    """dbt looks for an adapter's version of its own macros (dbt.safe_cast, dbt.hash, ...) in the
+    root project first, so a project macro named like one of them overrides dbt's for every
+    package, and a default__ version that calls dbt's macro calls itself (as safe_cast once did
+    on every adapter but DuckDB)."""
+    ours = _dispatched_names(PROJECT_DIR / "macros", r"\w+?")
+    dbts = _dispatched_names(Path(dbt.include.global_project.__file__).parent, "default")
+    dbts |= _dispatched_names(Path(dbt.include.duckdb.__file__).parent, "duckdb")
+    assert "safe_cast" in dbts and {"cast_or_null", "percentile"} <= ours  # the scan works
+    assert ours & dbts == set()
