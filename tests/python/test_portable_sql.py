@@ -9,8 +9,9 @@ Two things the files-on-DuckDB builds of the other tests never run:
   renamed away, so dispatch falls through to ``default__`` exactly as it would on another adapter.
 
 Both must give the same rows as the standard build on the same inputs (the broken inputs of
-test_dbt_inputs: every kind of reject), and the portable build's compiled SQL may use only
-functions found on the common warehouses.
+test_dbt_inputs: every kind of reject), after a first build and after an incremental refresh on
+a later delivery, and the portable build's compiled SQL may use only functions found on the
+common warehouses.
 """
 
 from __future__ import annotations
