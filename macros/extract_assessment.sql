@@ -3,10 +3,15 @@
 {% endmacro %}
 
 {% macro default__extract_assessment(expression) %}
-    {#- The text inside the first <assessment>...</assessment> tag, else the whole text. -#}
+    {#-
+        The text inside the first <assessment>...</assessment> tag, without the whitespace around
+        it, else the whole text. (?s): the tag's content may span lines, as judges often write
+        "<assessment>\n  Correct\n</assessment>"; without it the content was not found and the
+        verdict rejected as unreadable.
+    -#}
     case
         when lower({{ expression }}) like '%<assessment>%</assessment>%'
-            then regexp_extract(lower({{ expression }}), '<assessment>(.*?)</assessment>', 1)
+            then regexp_extract(lower({{ expression }}), '(?s)<assessment>\s*(.*?)\s*</assessment>', 1)
         else {{ expression }}
     end
 {% endmacro %}

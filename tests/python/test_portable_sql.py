@@ -65,12 +65,14 @@ ADAPTER_SAFE_CAST = """\
 # cross-database macros emit when compiled for DuckDB (concat -> DPipe, hash -> MD5, listagg ->
 # GroupConcat, current_timestamp -> now(), safe_cast -> TryCast via the stand-in above): on
 # another adapter those macros emit that warehouse's spelling. RegexpExtract is the default of
-# the dispatch macro extract_assessment, which has Snowflake and BigQuery versions.
+# the dispatch macro extract_assessment, which has Snowflake and BigQuery versions; Chr that of
+# trim_whitespace, which has a BigQuery version.
 PORTABLE_FUNCTIONS = {
     "And",
     "Avg",
     "Case",
     "Cast",
+    "Chr",
     "Coalesce",
     "Count",
     "Exists",
