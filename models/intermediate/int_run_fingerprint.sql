@@ -3,7 +3,8 @@
     weights, systems figures, rejects, settings and package version). The same inputs and settings
     give the same run_id, so a scheduled refresh with nothing new reuses its outputs (and skips
     the Bayesian fit) instead of recomputing them. Floating-point figures are rounded before
-    hashing: parallel sums differ in the last bits from run to run.
+    hashing: parallel sums differ in the last bits from run to run. They are rounded as scaled
+    integers (round(x * 10^9), not round(x, 9)): Postgres has no round(double precision, int).
 -#}
 with
 
@@ -28,7 +29,7 @@ digests as (
     select
         'traffic',
         {{ dbt.listagg(
-            dbt.concat(["region", "'|'", "cast(round(traffic_share, 9) as " ~ dbt.type_string() ~ ")"]),
+            dbt.concat(["region", "'|'", "cast(cast(round(traffic_share * 1000000000) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")"]),
             "';'",
             "order by region",
         ) }}
@@ -41,8 +42,8 @@ digests as (
         {{ dbt.listagg(
             dbt.concat([
                 "model_id", "'|'", "region", "'|'", "cast(n_traces as " ~ dbt.type_string() ~ ")", "'|'",
-                "coalesce(cast(round(latency_p95_ms, 3) as " ~ dbt.type_string() ~ "), '-')", "'|'",
-                "coalesce(cast(round(cost_per_trace_usd * 1000000, 3) as " ~ dbt.type_string() ~ "), '-')", "'|'",
+                "coalesce(cast(cast(round(latency_p95_ms * 1000) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ "), '-')", "'|'",
+                "coalesce(cast(cast(round(cost_per_trace_usd * 1000000000) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ "), '-')", "'|'",
                 "cast(n_errors as " ~ dbt.type_string() ~ ")",
             ]),
             "';'",
