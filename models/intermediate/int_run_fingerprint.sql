@@ -6,6 +6,9 @@
     hashing: parallel sums differ in the last bits from run to run. They are rounded as scaled
     integers (round(x * 10^9), not round(x, 9)): Postgres has no round(double precision, int).
 -#}
+{#- A float as the text of round(x * scale), an integer on every engine. -#}
+{%- set scaled_text = 'cast(cast(round(%s * %s) as ' ~ dbt.type_bigint() ~ ') as ' ~ dbt.type_string() ~ ')' -%}
+
 with
 
 digests as (
@@ -29,7 +32,7 @@ digests as (
     select
         'traffic',
         {{ dbt.listagg(
-            dbt.concat(["region", "'|'", "cast(cast(round(traffic_share * 1000000000) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")"]),
+            dbt.concat(["region", "'|'", scaled_text % ('traffic_share', 1000000000)]),
             "';'",
             "order by region",
         ) }}
@@ -42,8 +45,8 @@ digests as (
         {{ dbt.listagg(
             dbt.concat([
                 "model_id", "'|'", "region", "'|'", "cast(n_traces as " ~ dbt.type_string() ~ ")", "'|'",
-                "coalesce(cast(cast(round(latency_p95_ms * 1000) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ "), '-')", "'|'",
-                "coalesce(cast(cast(round(cost_per_trace_usd * 1000000000) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ "), '-')", "'|'",
+                "coalesce(" ~ scaled_text % ('latency_p95_ms', 1000) ~ ", '-')", "'|'",
+                "coalesce(" ~ scaled_text % ('cost_per_trace_usd', 1000000000) ~ ", '-')", "'|'",
                 "cast(n_errors as " ~ dbt.type_string() ~ ")",
             ]),
             "';'",
