@@ -9,6 +9,9 @@ export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/target/pytensor
 .PHONY: setup demo test test-all lint bench clean
 
 $(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "llm_migration needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
+		echo "Point make at a newer interpreter, e.g. make demo PYTHON=python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
