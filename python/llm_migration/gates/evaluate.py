@@ -19,6 +19,7 @@ from llm_migration.gates.inputs import (
     latest_rows,
     model_roles,
     regions_and_metrics,
+    scope_of_candidate,
 )
 from llm_migration.gates.policy import GatePolicy
 from llm_migration.gates.quality import (
@@ -27,7 +28,11 @@ from llm_migration.gates.quality import (
     regional_regression_gates,
 )
 from llm_migration.gates.results import ALL_REGIONS, GATE_RESULT_COLUMNS, stamp
-from llm_migration.gates.systems import DEFAULT_MAX_SUPPORT, systems_budget_gates
+from llm_migration.gates.systems import (
+    DEFAULT_MAX_SUPPORT,
+    systems_budget_gates,
+    traffic_weights,
+)
 from llm_migration.gates.task_types import task_type_gates
 
 
@@ -81,7 +86,11 @@ def evaluate_gates(
     -------
     pandas.DataFrame
         Exactly the columns of ``GATE_RESULT_COLUMNS``, one row per candidate x gate x region x
-        metric. Missing inputs or rows give ``inconclusive`` rows, never ``pass``.
+        metric. Missing inputs or rows give ``inconclusive`` rows, never ``pass``. Each
+        candidate is gated on the regions and metrics of
+        :func:`~llm_migration.gates.inputs.scope_of_candidate`: every
+        region with production traffic (``traffic_mix``, else the incumbent's traces) or
+        incumbent posteriors, so a region without quality data cannot drop out of the gates.
 
     Raises
     ------
@@ -114,7 +123,22 @@ def evaluate_gates(
         ]
     posteriors = latest_rows(frames["posteriors"], ("model_id", "region", "metric"))
     posteriors = posteriors[posteriors["model_id"].astype(str).isin(evaluated)]
-    regions, metrics = regions_and_metrics(comparisons, posteriors)
+    all_regions, all_metrics = regions_and_metrics(comparisons, posteriors)
+    # The regions and metrics each candidate must answer for: where the incumbent serves
+    # production traffic or was evaluated, whatever other candidates were evaluated on.
+    production = (
+        traffic_weights(frames["systems_traces"], roles.incumbent, traffic_mix)
+        if roles.incumbent is not None
+        else {}
+    )
+    scopes = {
+        candidate: scope_of_candidate(
+            candidate, roles.incumbent, comparisons, posteriors, production
+        )
+        if roles.incumbent is not None
+        else (all_regions, all_metrics)
+        for candidate in candidates
+    }
     margins = (
         comparisons[comparisons["region"] == ALL_REGIONS]
         .assign(margin=lambda f: pd.to_numeric(f["margin"], errors="coerce"))
@@ -124,10 +148,28 @@ def evaluate_gates(
         .to_dict()
     )
 
-    rows: list[dict] = []
-    rows += overall_noninferiority_gates(comparisons, candidates, metrics, policy)
-    rows += regional_regression_gates(comparisons, candidates, metrics, regions, policy)
-    rows += systems_budget_gates(
+    # Per candidate, each in its own scope; rows stay grouped by gate as before.
+    overall, regional, task_types, coverage, custom = [], [], [], [], []
+    for candidate in candidates:
+        regions, metrics = scopes[candidate]
+        one = [candidate]
+        overall += overall_noninferiority_gates(comparisons, one, metrics, policy)
+        regional += regional_regression_gates(comparisons, one, metrics, regions, policy)
+        task_types += task_type_gates(
+            frames["task_quality"],
+            one,
+            roles.incumbent,
+            metrics,
+            policy,
+            margins,
+            n_draws=n_resamples,
+            random_seed=random_seed,
+        )
+        coverage += human_label_coverage_gates(
+            posteriors, one, roles.incumbent, metrics, policy.min_human_labels_per_model
+        )
+        custom += custom_gate_results(comparisons, one, metrics, regions, policy)
+    systems = systems_budget_gates(
         frames["systems_traces"],
         candidates,
         roles.incumbent,
@@ -137,19 +179,6 @@ def evaluate_gates(
         random_seed=random_seed,
         max_support=max_support,
     )
-    rows += task_type_gates(
-        frames["task_quality"],
-        candidates,
-        roles.incumbent,
-        metrics,
-        policy,
-        margins,
-        n_draws=n_resamples,
-        random_seed=random_seed,
-    )
-    rows += sampler_convergence_gates(comparisons, frames["diagnostics"], candidates)
-    rows += human_label_coverage_gates(
-        posteriors, candidates, roles.incumbent, metrics, policy.min_human_labels_per_model
-    )
-    rows += custom_gate_results(comparisons, candidates, metrics, regions, policy)
+    convergence = sampler_convergence_gates(comparisons, frames["diagnostics"], candidates)
+    rows = overall + regional + systems + task_types + convergence + coverage + custom
     return stamp(rows, GATE_RESULT_COLUMNS, run_id, computed_at)

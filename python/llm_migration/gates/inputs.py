@@ -135,6 +135,36 @@ def regions_and_metrics(
     return sorted(regions), sorted(metrics)
 
 
+def scope_of_candidate(
+    candidate: str,
+    incumbent: str,
+    comparisons: pd.DataFrame,
+    posteriors: pd.DataFrame,
+    production_regions: Mapping[str, float],
+) -> tuple[list[str], list[str]]:
+    """The regions (not 'ALL') and metrics ``candidate`` must have a comparison in.
+
+    Regions: every region with production traffic (``production_regions``: region -> share,
+    shares > 0 count), every region the incumbent was evaluated in, and every region the
+    candidate was compared in. A production region without quality data therefore stays in the
+    gates (inconclusive) instead of dropping out of them. Metrics: those the incumbent was
+    evaluated on, and those the candidate was compared on.
+
+    Regions and metrics only other candidates were evaluated on do not count: one candidate's
+    evaluation set does not change another's verdict. Nor does a region or metric only the
+    candidate itself was evaluated on: the incumbent has nothing there to be replaced.
+    """
+    own = comparisons[comparisons["candidate_model_id"].astype(str) == candidate]
+    served = posteriors[posteriors["model_id"].astype(str) == incumbent]
+    regions = {str(r) for r, share in production_regions.items() if share and share > 0}
+    metrics: set[str] = set()
+    for frame in (own, served):
+        regions |= {str(r) for r in frame["region"].dropna().unique()}
+        metrics |= {str(m) for m in frame["metric"].dropna().unique()}
+    regions.discard(ALL_REGIONS)
+    return sorted(regions), sorted(metrics)
+
+
 _FLAG_SPELLINGS = {"true": 1.0, "t": 1.0, "1": 1.0, "false": 0.0, "f": 0.0, "0": 0.0}
 
 

@@ -9,8 +9,9 @@ both per metric):
 * ``overall_noninferiority`` (region 'ALL'): fail when P(worse beyond margin) >= p_block; pass
   when P(non-inferior) >= p_pass; otherwise inconclusive. The overall figure must *prove*
   non-inferiority to pass.
-* ``regional_regression`` (every region): fail when P(worse beyond margin) >= p_block; pass
-  when P(worse beyond margin) <= 1 - p_block, i.e. the evidence against a regression is as strong
+* ``regional_regression`` (every region in the candidate's scope, see ``scope_of_candidate``):
+  fail when P(worse beyond margin) >= p_block; pass when P(worse beyond margin) <= 1 - p_block,
+  i.e. the evidence against a regression is as strong
   as the evidence a block demands for one (4:1 at the default 0.8); otherwise inconclusive. A
   region does not have to prove non-inferiority on its own (regions hold a fraction of the
   labels); it must not plausibly regress. A region with no comparison row is inconclusive, so a

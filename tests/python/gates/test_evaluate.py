@@ -12,6 +12,8 @@ from gate_inputs import (
     good_posteriors,
     good_task_quality,
     models_frame,
+    posterior,
+    systems_traces,
 )
 
 from llm_migration.gates import (
@@ -105,6 +107,66 @@ def test_a_region_the_candidate_was_not_compared_in_is_inconclusive():
     gates = _evaluate(inputs)
     eu = gates[(gates.gate_id == "regional_regression") & (gates.region == "eu-west")].iloc[0]
     assert eu["status"] == "inconclusive"
+
+
+def test_a_production_region_without_quality_data_keeps_the_candidate_from_shipping():
+    # The incumbent serves ap-south (its traces, 30% of traffic) but neither model has a
+    # posterior or a comparison there (say every verdict in ap-south was rejected).
+    inputs = all_good_inputs()
+    base = {"n": 1500, "latency_median": 800.0, "cost": 0.002, "error_rate": 0.01}
+    inputs["systems_traces"] = systems_traces(
+        {m: {r: base for r in (*REGIONS, "ap-south")} for m in ("cand", "inc")}
+    )
+    mix = {"us-east": 0.4, "eu-west": 0.3, "ap-south": 0.3}
+    gates = _evaluate(inputs, traffic_mix=mix)
+    ap = gates[(gates.gate_id == "regional_regression") & (gates.region == "ap-south")]
+    assert ap["status"].tolist() == ["inconclusive"]
+    assert (
+        "no comparison of cand with the incumbent on correctness in ap-south"
+        in (ap.iloc[0]["reason"])
+    )
+    assert _verdict(gates).iloc[0]["verdict"] == "needs_more_labels"
+    # Without the traffic mix, the incumbent's traces say the same.
+    gates = _evaluate(inputs)
+    assert "ap-south" in set(gates.loc[gates.gate_id == "regional_regression", "region"])
+
+
+def test_regions_only_another_candidate_was_evaluated_in_do_not_hold_a_candidate_back():
+    inputs = all_good_inputs()
+    inputs["models"] = models_frame(("cand", "other"))
+    other = good_comparisons("other")
+    other_ap = comparison("other", "ap-south", mean=0.01, sd=0.015, incumbent_model_id="inc")
+    inputs["comparisons"] = pd.concat(
+        [good_comparisons(), other, pd.DataFrame([other_ap])], ignore_index=True
+    )
+    # "other" also has a posterior in ap-south, where the incumbent has none; and a metric
+    # the incumbent was not evaluated on.
+    inputs["posteriors"] = pd.concat(
+        [
+            good_posteriors(("cand", "other", "inc")),
+            pd.DataFrame([posterior("other", "ap-south"), posterior("other", "us-east", "style")]),
+        ],
+        ignore_index=True,
+    )
+    systems = equal_systems()
+    inputs["systems_traces"] = pd.concat(
+        [systems, systems[systems.model_id == "cand"].assign(model_id="other")], ignore_index=True
+    )
+    quality = good_task_quality()
+    inputs["task_quality"] = pd.concat(
+        [quality, quality[quality.model_id == "cand"].assign(model_id="other")], ignore_index=True
+    )
+    gates = _evaluate(inputs)
+    cand = gates[gates.candidate_model_id == "cand"]
+    assert "ap-south" not in set(cand["region"]) and "style" not in set(cand["metric"])
+    assert cand["status"].eq("pass").all(), cand.loc[cand.status != "pass", "reason"].tolist()
+    other = gates[gates.candidate_model_id == "other"]
+    # Its own comparison in ap-south is gated; the incumbent has nothing there to replace, so
+    # its style posterior alone is not.
+    assert "ap-south" in set(other.loc[other.gate_id == "regional_regression", "region"])
+    assert "style" not in set(other["metric"])
+    verdicts = _verdict(gates, inputs["models"]).set_index("candidate_model_id")["verdict"]
+    assert verdicts.to_dict() == {"cand": "ship", "other": "ship"}
 
 
 def test_comparisons_against_another_incumbent_or_older_runs_are_not_used():
