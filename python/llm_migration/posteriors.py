@@ -231,14 +231,15 @@ def _incumbent(roles: dict) -> str:
     return incumbents[0]
 
 
-def _region_weights(regions: list[str], shares: dict, what: str) -> np.ndarray:
-    """Traffic shares of ``regions`` renormalised to sum to 1 over them."""
+def _region_weights(regions: list[str], shares: dict) -> np.ndarray | None:
+    """Traffic shares of ``regions`` renormalised to sum to 1 over them.
+
+    None when none of them carries production traffic: the traffic-weighted overall figure is
+    then undefined, and the caller leaves its 'ALL' row out.
+    """
     weights = np.array([shares.get(r, 0.0) for r in regions])
     if weights.sum() <= 0:
-        raise ValueError(
-            f"{what}: none of its regions {regions} has production traffic in traffic_weights, "
-            "so the traffic-weighted overall rate is undefined"
-        )
+        return None
     return weights / weights.sum()
 
 
@@ -290,9 +291,11 @@ def summarise_quality(
         regions of w_r * theta[m, r, k]. When a model lacks some regions of the traffic mix, the
         shares of the regions it has are renormalised to sum to 1 (the overall figure then
         describes the traffic it was evaluated on); regions absent from the mix get weight 0.
-        A model with no region in the mix raises ValueError. The count columns of 'ALL' are sums
-        over all of the model's regions, and its judge and human positive rates are the pooled
-        observed rates (sum of positives / sum of traces), not traffic-weighted.
+        A model none of whose regions is in the mix gets no 'ALL' row for that metric (its
+        overall figure is undefined; the gates then find no overall comparison and stay
+        inconclusive for it, without failing the other models' rows). The count columns of
+        'ALL' are sums over all of the model's regions, and its judge and human positive rates
+        are the pooled observed rates (sum of positives / sum of traces), not traffic-weighted.
         ``n_traces`` counts judged plus unjudged-but-labelled traces, ``n_judged`` the primary
         judge's verdicts, ``n_human_labeled`` the labels the fit used for theta (on traces the
         primary judge scored, or that no judge scored). Rates are null when their denominator
@@ -308,14 +311,17 @@ def summarise_quality(
 
     # Post-stratified overall rate: one weight row per (model, metric) over the theta items.
     groups = theta.index.groupby(["model_id", "metric"], sort=True).indices
-    weight_matrix = np.zeros((len(groups), len(theta.index)))
+    weight_rows = []
     all_index = []
-    for row, ((model_id, metric), items) in enumerate(sorted(groups.items())):
-        regions = theta.index.loc[items, "region"].tolist()
-        weight_matrix[row, items] = _region_weights(
-            regions, shares, f"model {model_id!r}, metric {metric!r}"
-        )
+    for (model_id, metric), items in sorted(groups.items()):
+        weights = _region_weights(theta.index.loc[items, "region"].tolist(), shares)
+        if weights is None:
+            continue
+        weight_row = np.zeros(len(theta.index))
+        weight_row[items] = weights
+        weight_rows.append(weight_row)
         all_index.append((model_id, ALL_REGIONS, metric))
+    weight_matrix = np.array(weight_rows).reshape(len(weight_rows), len(theta.index))
     overall = theta.values @ weight_matrix.T
     index = pd.concat(
         [theta.index, pd.DataFrame(all_index, columns=["model_id", "region", "metric"])],
@@ -431,7 +437,8 @@ def compare_to_incumbent(
         evaluated in, and region 'ALL': the traffic-weighted difference over those common
         regions, shares renormalised over them, so both sides of an overall comparison describe
         the same traffic. A candidate sharing no region with the incumbent on a metric gets no
-        rows for it.
+        rows for it; one whose shared regions carry no production traffic gets its regional
+        rows but no 'ALL' row.
     """
     hdi_prob = _check_hdi_prob(hdi_prob)
     draws, run_id = _read_draws(draws)
@@ -467,12 +474,12 @@ def compare_to_incumbent(
                 ],
                 axis=2,
             )
-            weights = _region_weights(
-                regions, shares, f"candidate {candidate!r} vs incumbent, metric {metric!r}"
-            )
-            overall = per_region @ weights
-            diffs.extend([per_region, overall[:, :, None]])
-            keys.extend((candidate, r, metric, margin) for r in [*regions, ALL_REGIONS])
+            diffs.append(per_region)
+            keys.extend((candidate, r, metric, margin) for r in regions)
+            weights = _region_weights(regions, shares)
+            if weights is not None:
+                diffs.append((per_region @ weights)[:, :, None])
+                keys.append((candidate, ALL_REGIONS, metric, margin))
 
     out = pd.DataFrame(keys, columns=["candidate_model_id", "region", "metric", "margin"])
     if not keys:

@@ -139,11 +139,15 @@ def test_quality_counts_and_observed_rates():
     assert str(out["computed_at"].dt.tz) == "UTC"
 
 
-def test_quality_rejects_a_model_without_traffic():
+def test_quality_leaves_out_the_overall_row_of_a_model_without_traffic():
+    # Production traffic is in us only; cand was evaluated in eu alone (say a trial in a new
+    # region): its overall figure is undefined, and the other models' rows are unaffected.
     draws, counts, _ = quality_inputs()
-    traffic = pd.DataFrame({"region": ["ap"], "traffic_share": [1.0]})
-    with pytest.raises(ValueError, match="no.*traffic|traffic.*undefined"):
-        summarise_quality(draws, counts, traffic, MODELS)
+    traffic = pd.DataFrame({"region": ["us"], "traffic_share": [1.0]})
+    out = summarise_quality(draws, counts, traffic, MODELS).set_index(["model_id", "region"])
+    assert ("cand", "ALL") not in out.index
+    assert ("cand", "eu") in out.index
+    assert out.loc[("inc", "ALL"), "posterior_mean"] == pytest.approx(np.mean(INC_US))
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,6 +203,20 @@ def test_comparison_orientation_margins_and_probabilities():
     assert out.loc[("correctness", "eu"), "prob_better"] == pytest.approx(0.25)
     assert ("correctness", "us") not in out.index
     assert out.loc[("correctness", "ALL"), "diff_mean"] == pytest.approx(-0.05)
+
+
+def test_comparison_without_traffic_in_the_common_regions_has_no_overall_row():
+    # Traffic in us only. correctness: the models share eu alone, so there is no overall
+    # comparison (not a crash that would take every candidate's verdict with it); refusal:
+    # the overall difference is the us difference.
+    traffic = pd.DataFrame({"region": ["us"], "traffic_share": [1.0]})
+    out = compare_to_incumbent(comparison_draws(), traffic, MODELS, METRICS)
+    out = out.set_index(["metric", "region"])
+    assert ("correctness", "eu") in out.index and ("correctness", "ALL") not in out.index
+    assert out.loc[("refusal", "ALL"), "diff_mean"] == pytest.approx(0.04)
+    assert out.loc[("refusal", "eu"), "diff_mean"] == pytest.approx(
+        np.mean([-0.03, -0.01, 0.01, 0.02])
+    )
 
 
 def test_comparison_needs_config_for_every_metric():
