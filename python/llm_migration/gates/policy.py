@@ -167,9 +167,9 @@ class GatePolicy:
 
                 prob_noninferior_required: 0.95        # default for every metric
                 prob_regional_regression_blocks: 0.8   # default for every metric
-                metrics:                               # per-metric overrides
-                  correctness: {prob_noninferior_required: 0.99, direction: higher_is_better,
-                                margin: 0.02, prob_regional_regression_blocks: 0.8}
+                metrics:                               # per-metric threshold overrides
+                  correctness: {prob_noninferior_required: 0.99,
+                                prob_regional_regression_blocks: 0.8}
                 max_p95_latency_ratio: 1.2             # number, null (gate off) or
                 max_cost_per_trace_ratio: 1.5          #   {max: 1.5, prob_met_required: 0.95,
                 max_error_rate_diff: 0.01              #    prob_exceeded_blocks: 0.8}
@@ -182,7 +182,10 @@ class GatePolicy:
                      scope: overall, metrics: [correctness]}
         metric_vars
             The project's metric config (``llm_migration_metrics``: name -> {direction, margin}),
-            merged under ``gate_vars['metrics']`` so both can be passed straight from dbt.
+            merged under ``gate_vars['metrics']`` so both can be passed straight from dbt. A
+            metric's direction and margin come from here only: the comparisons the gates read
+            were computed with them, so ``gate_vars['metrics']`` setting either is an error
+            rather than a second value that only some gates would use.
 
         Raises
         ------
@@ -500,6 +503,15 @@ def _build_policy(
                     f"{type(settings).__name__} ({source_name})"
                 )
                 continue
+            if source is not metric_vars:
+                for key in ("margin", "direction"):
+                    if key in settings:
+                        problems.append(
+                            f"{path}.{name}.{key}: set the {key} in llm_migration_metrics, "
+                            "where it also sizes and orients the comparisons the gates read; "
+                            "llm_migration_gates.metrics takes only the probability thresholds"
+                        )
+                settings = {k: v for k, v in settings.items() if k not in ("margin", "direction")}
             metric_entries.setdefault(name, {}).update(settings)
             metric_entries[name].setdefault("__path__", f"{path}.{name}")
     metrics = {}

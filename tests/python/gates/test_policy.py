@@ -32,7 +32,7 @@ def test_refusal_is_lower_is_better_unless_configured():
     policy = GatePolicy.from_vars({})
     assert policy.for_metric("refusal").direction == "lower_is_better"
     assert policy.for_metric("style").direction == "higher_is_better"
-    configured = GatePolicy.from_vars({"metrics": {"refusal": {"direction": "higher_is_better"}}})
+    configured = GatePolicy.from_vars({}, {"refusal": {"direction": "higher_is_better"}})
     assert configured.for_metric("refusal").direction == "higher_is_better"
 
 
@@ -132,8 +132,9 @@ def test_custom_gates_are_parsed_and_enabled():
         ({"max_worse_task_types": -1}, "max_worse_task_types: must not be negative"),
         ({"max_worse_task_types": 1.5}, "max_worse_task_types: expected a whole number"),
         ({"min_human_labels_per_model": "100"}, "min_human_labels_per_model: expected a whole"),
-        ({"metrics": {"refusal": {"direction": "down"}}}, "metrics.refusal.direction"),
-        ({"metrics": {"refusal": {"margin": -0.02}}}, "metrics.refusal.margin: must not be"),
+        # Direction and margin belong to llm_migration_metrics, which sized the comparisons.
+        ({"metrics": {"refusal": {"direction": "down"}}}, "metrics.refusal.direction: set the"),
+        ({"metrics": {"correctness": {"margin": 0.005}}}, "metrics.correctness.margin: set the"),
         ({"metrics": ["correctness"]}, "metrics: expected a mapping"),
         # Pass and fail thresholds that could both hold for one result.
         (
@@ -207,3 +208,5 @@ def test_every_problem_is_listed_in_one_error():
 def test_metric_config_problems_are_reported_with_their_source_path():
     message = _problems({}, {"correctness": {"direction": "sideways", "margin": 0.02}})
     assert "metric_vars.correctness.direction" in message
+    message = _problems({}, {"refusal": {"direction": "lower_is_better", "margin": -0.02}})
+    assert "metric_vars.refusal.margin: must not be negative" in message

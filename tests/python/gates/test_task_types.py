@@ -148,7 +148,7 @@ def test_lower_is_better_metrics_are_oriented():
             )
         )
     assert _gate(frames, metric="refusal")["status"] == "fail"
-    flipped = GatePolicy.from_vars({"metrics": {"refusal": {"direction": "higher_is_better"}}})
+    flipped = GatePolicy.from_vars({}, {"refusal": {"direction": "higher_is_better"}})
     assert _gate(frames, metric="refusal", policy=flipped)["observed_value"] == 0
 
 
@@ -168,7 +168,7 @@ def test_missing_pieces_are_inconclusive():
     assert _gate(good, incumbent=None)["status"] == "inconclusive"
     no_margin = _gate(good, margins={})
     assert no_margin["status"] == "inconclusive" and "margin" in no_margin["reason"]
-    configured = GatePolicy.from_vars({"metrics": {"correctness": {"margin": 0.02}}})
+    configured = GatePolicy.from_vars({}, {"correctness": {"margin": 0.02}})
     assert _gate(good, margins={}, policy=configured)["status"] == "pass"
     disjoint = good.assign(task_type=np.where(good.model_id == "cand", "a", "b"))
     result = _gate(disjoint)
