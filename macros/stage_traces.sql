@@ -49,10 +49,11 @@ renamed as (
         output_tokens_number as output_tokens,
         cost_usd_number as cost_usd,
         nullif(status_token, '') as status,
-        coalesce(
-            not {{ llm_migration.is_one_of('status_token', ['ok', 'success', 'succeeded', 'completed', 'complete', '200', '']) }},
-            false
-        ) as is_error,
+        {#- No status says nothing about errors: null, left out of the error rate (not counted a success). -#}
+        case
+            when nullif(status_token, '') is not null
+                then not {{ llm_migration.is_one_of('status_token', ['ok', 'success', 'succeeded', 'completed', 'complete', '200']) }}
+        end as is_error,
         case
             when nullif(trim(trace_id), '') is null then 'missing required value: trace_id'
             when nullif(trim(model_id), '') is null then 'missing required value: model_id'

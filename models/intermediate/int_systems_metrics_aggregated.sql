@@ -17,6 +17,7 @@ by_region as (
         model_id,
         region,
         count(*) as n_traces,
+        count(is_error) as n_with_status,
         cast(sum(case when is_error then 1 else 0 end) as {{ dbt.type_bigint() }}) as n_errors,
         count(latency_ms) as n_with_latency,
         {{ llm_migration.percentile('latency_ms', 0.5) }} as latency_p50_ms,
@@ -36,6 +37,7 @@ overall as (
         model_id,
         'ALL' as region,
         count(*) as n_traces,
+        count(is_error) as n_with_status,
         cast(sum(case when is_error then 1 else 0 end) as {{ dbt.type_bigint() }}) as n_errors,
         count(latency_ms) as n_with_latency,
         {{ llm_migration.percentile('latency_ms', 0.5) }} as latency_p50_ms,
@@ -59,5 +61,8 @@ unioned as (
 
 select
     *,
-    cast(n_errors as {{ llm_migration.type_double() }}) / n_traces as error_rate
+    {#- Traces without a status say nothing about errors: the rate is over those with one. -#}
+    case
+        when n_with_status > 0 then cast(n_errors as {{ llm_migration.type_double() }}) / n_with_status
+    end as error_rate
 from unioned

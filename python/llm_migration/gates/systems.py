@@ -1,6 +1,7 @@
 """Systems budgets against the incumbent: p95 latency ratio, cost per trace ratio, error rate diff.
 
-Method: a seeded, region-stratified nonparametric bootstrap.
+Method: a seeded, region-stratified nonparametric bootstrap for latency and cost, and a
+Beta posterior per region for the error rate.
 
 * **Post-stratification.** Each statistic is computed on the production traffic mix, not on the
   evaluation set's mix: region r gets weight w_r (by default the incumbent's share of traces in
@@ -13,7 +14,12 @@ Method: a seeded, region-stratified nonparametric bootstrap.
   mean of ``cost_usd``; ratio candidate / incumbent. Error rate: the weighted mean of
   ``is_error``; difference candidate - incumbent (absolute). Rows with a NULL value are left out
   of that statistic only; failed calls keep their latency and cost.
-* **Bootstrap.** Within each model x region the n traces are resampled with replacement. For a
+* **Error rate.** Each region's error rate is drawn from its Jeffreys posterior
+  Beta(errors + 1/2, traces without error + 1/2) and the draws are post-stratified like the
+  other statistics; a bootstrap would resample 0 errors in few traces as 0 every time.
+* **Bootstrap** (latency, cost). Within each model x region the n traces are resampled with
+  replacement; a model with fewer than ``MIN_VALUES_PER_REGION`` values in a region with
+  traffic makes the gate inconclusive (one trace resamples to itself every time). For a
   sample grouped into distinct values v_k with counts c_k that is exactly Multinomial(n, c_k / n)
   on the counts, so at volume the cost per draw depends on the number of distinct values, not
   on n (small samples draw the n indices directly, which is cheaper there). Above
@@ -24,8 +30,9 @@ Method: a seeded, region-stratified nonparametric bootstrap.
   ``random_seed`` and the model and gate ids, so results do not depend on the order of
   candidates.
 * **Decision.** observed_value is the point estimate on the data; P(budget met) is the share of
-  bootstrap draws with statistic <= budget. Pass when P(met) >= prob_met_required, fail when
-  P(exceeded) = 1 - P(met) >= prob_exceeded_blocks, else inconclusive (``three_way``).
+  draws (bootstrap, or posterior for the error rate) with statistic <= budget. Pass when
+  P(met) >= prob_met_required, fail when P(exceeded) = 1 - P(met) >= prob_exceeded_blocks, else
+  inconclusive (``three_way``).
 """
 
 from __future__ import annotations
@@ -68,9 +75,13 @@ STATISTICS = {
     "cost_per_trace_ratio": _Statistic(
         "cost_per_trace_ratio", "cost_usd", "mean", "ratio", "cost per trace"
     ),
-    "error_rate_diff": _Statistic("error_rate_diff", "is_error", "mean", "diff", "error rate"),
+    "error_rate_diff": _Statistic("error_rate_diff", "is_error", "rate", "diff", "error rate"),
 }
 P95 = 0.95
+# Fewest values of latency or cost per model and region with traffic for the bootstrap to be
+# read: below it, a resample cannot vary (one trace gives one value every time) and a budget
+# would look proven. The error rate needs no minimum: its Beta posterior is wide on few traces.
+MIN_VALUES_PER_REGION = 20
 
 
 @dataclass(frozen=True)
@@ -184,7 +195,7 @@ def _statistic(sample: _Sample, counts: np.ndarray, kind: str) -> np.ndarray:
     totals = counts.sum(axis=-1, keepdims=True)
     mass = (counts / np.maximum(totals, 1)) * sample.weights[:, None]
     mixture = mass.sum(axis=-2)  # (..., K)
-    if kind == "mean":
+    if kind in ("mean", "rate"):
         return mixture @ sample.support
     cumulative = np.cumsum(mixture, axis=-1)
     # The lowest value whose cumulative weight reaches 0.95 (tolerance for float sums).
@@ -194,10 +205,30 @@ def _statistic(sample: _Sample, counts: np.ndarray, kind: str) -> np.ndarray:
 
 def _bootstrap(sample: _Sample, kind: str, n_resamples: int, seed: Sequence[int]) -> np.ndarray:
     rng = np.random.default_rng(list(seed))
+    if kind == "rate":
+        return _rate_draws(rng, sample, n_resamples)
     draws = np.empty((n_resamples, *sample.counts.shape), dtype=np.int64)
     for r, region_counts in enumerate(sample.counts):
         draws[:, r, :] = _resample_counts(rng, region_counts, n_resamples)
     return _statistic(sample, draws, kind)
+
+
+def _rate_draws(rng: np.random.Generator, sample: _Sample, n_draws: int) -> np.ndarray:
+    """Draws of the post-stratified rate of a 0/1 value: sum_r w_r * p_r, each region's p_r
+    from its Jeffreys posterior Beta(k_r + 1/2, n_r - k_r + 1/2).
+
+    A bootstrap of k = 0 errors in n traces resamples 0 every time and makes any budget look
+    proven; the posterior keeps what n traces cannot rule out (0 of 50 leaves rates of several
+    percent plausible). At volume it agrees with the bootstrap.
+    """
+    positive = sample.counts[:, sample.support == 1.0].sum(axis=1)
+    total = sample.counts.sum(axis=1)
+    rates = rng.beta(
+        positive[None, :] + 0.5,
+        total[None, :] - positive[None, :] + 0.5,
+        size=(n_draws, len(total)),
+    )
+    return rates @ sample.weights
 
 
 _DIRECT_CELLS = 4_000_000  # resampled indices held in memory at once
@@ -288,7 +319,18 @@ def _bootstrap_model(
     stat = STATISTICS[gate_id]
     sample, lacking = _sample(model_rows, stat.column, weights, max_support)
     if sample is None:
-        raise MissingSystemsData(f"{model_id} has no {stat.column} in {', '.join(lacking)}")
+        what = "status (is_error)" if stat.column == "is_error" else stat.column
+        raise MissingSystemsData(f"{model_id} has no {what} in {', '.join(lacking)}")
+    if stat.kind != "rate":
+        sizes = sample.counts.sum(axis=1)
+        few = [
+            f"{n} in {r}" for r, n in zip(weights, sizes, strict=True) if n < MIN_VALUES_PER_REGION
+        ]
+        if few:
+            raise MissingSystemsData(
+                f"{model_id} has too few {stat.column} values ({', '.join(few)}; the bootstrap "
+                f"needs {MIN_VALUES_PER_REGION} per region with traffic)"
+            )
     point = float(_statistic(sample, sample.counts, stat.kind))
     draws = _bootstrap(sample, stat.kind, n_resamples, _seed(random_seed, model_id, gate_id))
     return BootstrapStatistic(point, draws)
@@ -396,7 +438,8 @@ def _budget_row(
     relation = "the incumbent's" if stat.compare == "ratio" else "vs the incumbent"
     figures = (
         f"{stat.label} of {candidate} is {_fmt(observed, stat.compare)} {relation} "
-        f"(95% bootstrap interval {_fmt(low, stat.compare)} to {_fmt(high, stat.compare)}; "
+        f"(95% {'posterior' if stat.kind == 'rate' else 'bootstrap'} interval "
+        f"{_fmt(low, stat.compare)} to {_fmt(high, stat.compare)}; "
         f"budget {_fmt(budget.max_value, stat.compare)}"
     )
     met = f"P(within budget)={fmt_prob(p_met)}"

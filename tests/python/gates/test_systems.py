@@ -221,6 +221,50 @@ def test_missing_data_is_inconclusive_and_names_what_is_missing():
     assert gates[("cand", "error_rate_diff")]["status"] == "pass"
 
 
+def test_a_handful_of_traces_proves_no_budget():
+    # One bootstrap of 5 traces per region cannot show a budget is met: inconclusive, naming
+    # the counts. The error rate needs no minimum but stays honest about few traces.
+    base = {"latency_median": 800.0, "cost": 0.002, "error_rate": 0.0}
+    traces = systems_traces(
+        {
+            "inc": {r: {**base, "n": 1500} for r in REGIONS},
+            "cand": {r: {**base, "n": 5} for r in REGIONS},
+        }
+    )
+    gates = _gates(traces)
+    for gate_id, column in (
+        ("p95_latency_ratio", "latency_ms"),
+        ("cost_per_trace_ratio", "cost_usd"),
+    ):
+        row = gates[("cand", gate_id)]
+        assert row["status"] == "inconclusive", row["reason"]
+        assert f"cand has too few {column} values (5 in eu-west, 5 in us-east" in row["reason"]
+
+
+def test_no_errors_in_few_traces_does_not_prove_the_error_budget():
+    # 0 errors in 25 traces per region for both models: a bootstrap resampled 0 every time and
+    # passed with P(within budget) = 1. Each region's Jeffreys posterior Beta(0.5, 25.5) has
+    # mean 1.9% and sd 2.6%, so a difference within 1pp is far from proven.
+    base = {"latency_median": 800.0, "cost": 0.002, "error_rate": 0.0}
+    few = systems_traces({m: {r: {**base, "n": 25} for r in REGIONS} for m in ("cand", "inc")})
+    row = _gates(few, n_resamples=4000)[("cand", "error_rate_diff")]
+    assert row["status"] == "inconclusive", row["reason"]
+    assert row["observed_value"] == 0.0
+    assert "95% posterior interval" in row["reason"]
+    # With 5,000 traces per region the same 0 errors do prove it: Beta(0.5, 5000.5) has sd 0.014%.
+    many = systems_traces({m: {r: {**base, "n": 5000} for r in REGIONS} for m in ("cand", "inc")})
+    assert _gates(many)[("cand", "error_rate_diff")]["status"] == "pass"
+
+
+def test_traces_without_a_status_say_nothing_about_errors():
+    traces = equal_systems()
+    traces["is_error"] = traces["is_error"].astype(object)
+    traces.loc[traces.model_id == "cand", "is_error"] = None
+    row = _gates(traces)[("cand", "error_rate_diff")]
+    assert row["status"] == "inconclusive"
+    assert "cand has no status (is_error) in eu-west, us-east" in row["reason"]
+
+
 def test_no_incumbent_or_no_traces_is_inconclusive():
     assert {r["status"] for r in _gates(equal_systems(), incumbent=None).values()} == {
         "inconclusive"
