@@ -23,7 +23,8 @@ typed as (
         *,
         {{ llm_migration.normalise_region('region') }} as region_code,
         coalesce(created_at_value, {{ llm_migration.parse_timestamp("nullif(trim(created_at), '')") }}) as created_at_utc,
-        {{ llm_migration.normalise_token('status') }} as status_token,
+        {#- Tabs and line breaks trimmed: "ok<TAB>" is a success, not an error (5.3M rows: cheap). -#}
+        {{ llm_migration.normalise_token(llm_migration.trim_whitespace('status')) }} as status_token,
         coalesce(latency_ms_value, {{ llm_migration.cast_or_null("nullif(trim(latency_ms), '')", double) }}) as latency_ms_number,
         coalesce(input_tokens_value, {{ llm_migration.cast_or_null("nullif(trim(input_tokens), '')", double) }}) as input_tokens_number,
         coalesce(output_tokens_value, {{ llm_migration.cast_or_null("nullif(trim(output_tokens), '')", double) }}) as output_tokens_number,
@@ -43,7 +44,7 @@ renamed as (
         region_code as region,
         created_at_utc as created_at,
         nullif(trim(item_id), '') as item_id,
-        coalesce(nullif({{ llm_migration.normalise_token('task_type') }}, ''), 'unspecified') as task_type,
+        coalesce(nullif({{ llm_migration.normalise_token(llm_migration.trim_whitespace('task_type')) }}, ''), 'unspecified') as task_type,
         latency_ms_number as latency_ms,
         input_tokens_number as input_tokens,
         output_tokens_number as output_tokens,
@@ -64,6 +65,8 @@ renamed as (
                 then 'missing required value: created_at'
             when created_at_utc is null
                 then {{ dbt.concat(["'created_at is not a timestamp: '", "substr(created_at, 1, 80)"]) }}
+            when not {{ llm_migration.is_plausible_timestamp('created_at_utc') }}
+                then {{ dbt.concat(["'created_at is outside 1970-2199: '", "cast(created_at_utc as " ~ dbt.type_string() ~ ")"]) }}
             when nullif(trim(latency_ms), '') is not null and latency_ms_number is null
                 then {{ dbt.concat(["'latency_ms is not a number: '", "substr(latency_ms, 1, 80)"]) }}
             when nullif(trim(input_tokens), '') is not null and input_tokens_number is null
@@ -72,6 +75,12 @@ renamed as (
                 then {{ dbt.concat(["'output_tokens is not a number: '", "substr(output_tokens, 1, 80)"]) }}
             when nullif(trim(cost_usd), '') is not null and cost_usd_number is null
                 then {{ dbt.concat(["'cost_usd is not a number: '", "substr(cost_usd, 1, 80)"]) }}
+            {#- Casts read 'nan' and 'inf' as numbers (Parquet doubles can hold them too); NaN compares above every number. -#}
+            when not (coalesce(latency_ms_number, 0) between -1e308 and 1e308)
+                or not (coalesce(input_tokens_number, 0) between -1e308 and 1e308)
+                or not (coalesce(output_tokens_number, 0) between -1e308 and 1e308)
+                or not (coalesce(cost_usd_number, 0) between -1e308 and 1e308)
+                then 'latency_ms, tokens or cost_usd is not a finite number (nan or infinity)'
             when latency_ms_number < 0
                 or input_tokens_number < 0
                 or output_tokens_number < 0

@@ -1,0 +1,8 @@
+{% macro is_plausible_timestamp(expression) %}
+    {#-
+        True when a parsed timestamp lies in [1970-01-01, 2200-01-01). Casts accept 'infinity'
+        and far-off years (Parquet timestamps too), which no trace, verdict or label can carry and
+        which later steps (weeks in the drift monitor, pandas) cannot represent.
+    -#}
+    ({{ expression }} >= cast('1970-01-01 00:00:00' as timestamp) and {{ expression }} < cast('2200-01-01 00:00:00' as timestamp))
+{% endmacro %}
