@@ -90,7 +90,8 @@ def evaluate_gates(
         candidate is gated on the regions and metrics of
         :func:`~llm_migration.gates.inputs.scope_of_candidate`: every
         region with production traffic (``traffic_mix``, else the incumbent's traces) or
-        incumbent posteriors, so a region without quality data cannot drop out of the gates.
+        incumbent posteriors, so a region without quality data cannot drop out of the gates;
+        and every metric of the policy's metric config, so neither can a configured metric.
 
     Raises
     ------
@@ -138,6 +139,12 @@ def evaluate_gates(
         if roles.incumbent is not None
         else (all_regions, all_metrics)
         for candidate in candidates
+    }
+    # A configured metric (llm_migration_metrics) without any data is a gap, not a pass: its
+    # gates are inconclusive rather than absent.
+    scopes = {
+        candidate: (regions, sorted(set(metrics) | set(policy.metrics)))
+        for candidate, (regions, metrics) in scopes.items()
     }
     margins = (
         comparisons[comparisons["region"] == ALL_REGIONS]

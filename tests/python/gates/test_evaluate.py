@@ -131,6 +131,20 @@ def test_a_production_region_without_quality_data_keeps_the_candidate_from_shipp
     assert "ap-south" in set(gates.loc[gates.gate_id == "regional_regression", "region"])
 
 
+def test_a_configured_metric_without_any_data_keeps_the_candidate_from_shipping():
+    # refusal is configured (llm_migration_metrics) but nothing was judged or labelled on it.
+    metric_vars = {
+        "correctness": {"direction": "higher_is_better", "margin": 0.02},
+        "refusal": {"direction": "lower_is_better", "margin": 0.02},
+    }
+    gates = _evaluate(all_good_inputs(), policy=GatePolicy.from_vars({}, metric_vars))
+    refusal = gates[gates.metric == "refusal"]
+    assert set(refusal["gate_id"]) >= {"overall_noninferiority", "regional_regression"}
+    assert refusal["status"].eq("inconclusive").all()
+    assert gates.loc[gates.metric == "correctness", "status"].eq("pass").all()
+    assert _verdict(gates).iloc[0]["verdict"] == "needs_more_labels"
+
+
 def test_regions_only_another_candidate_was_evaluated_in_do_not_hold_a_candidate_back():
     inputs = all_good_inputs()
     inputs["models"] = models_frame(("cand", "other"))
