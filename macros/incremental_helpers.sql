@@ -16,16 +16,52 @@
 {% endmacro %}
 
 {% macro changed_keys(rows_cte, key_column) %}
-    {#- Keys of input rows not already built unchanged at the same position. -#}
-    select distinct candidate.{{ key_column }}
-    from {{ rows_cte }} as candidate
-    where not exists (
-        select 1
-        from {{ this }} as existing
-        where existing.{{ key_column }} = candidate.{{ key_column }}
-            and existing.row_hash = candidate.row_hash
-            and existing.source_row_number = candidate.source_row_number
-    )
+    {#-
+        Keys of input rows not already built unchanged at the same position, and the keys built
+        at those positions before: a row corrected in place may now belong to another trace, and
+        the trace it left must be checked again without it (its old copy is deleted after the
+        build by drop_superseded_rows). Positions are unique per input and inputs only grow or
+        are corrected in place, so one join on the row number finds both.
+    -#}
+    select distinct case when sides.side = 1 then changed.new_key else changed.old_key end as {{ key_column }}
+    from (
+        select
+            candidate.{{ key_column }} as new_key,
+            existing.{{ key_column }} as old_key
+        from {{ rows_cte }} as candidate
+        left join {{ this }} as existing
+            on existing.source_row_number = candidate.source_row_number
+        where case
+            when existing.row_hash = candidate.row_hash
+                and existing.{{ key_column }} = candidate.{{ key_column }} then 0
+            else 1
+        end = 1
+    ) as changed
+    cross join (select 1 as side union all select 2 as side) as sides
+    where sides.side = 1 or changed.old_key is not null
+{% endmacro %}
+
+{% macro drop_superseded_rows() %}
+    {#-
+        Post-hook of the checked models. A row corrected in place into another trace is
+        re-inserted under its new key, but delete+insert deletes only keys the new rows carry:
+        its old copy would stay, under the key of the trace it left. Delete every row older
+        than this build at a position this build wrote. Skipped when every row comes from one
+        build (a first build or a full refresh), where there is nothing to supersede.
+    -#}
+    {%- if execute and is_incremental() -%}
+        {%- set spread = run_query(
+            "select count(*) from " ~ this ~ " where refreshed_at < (select max(refreshed_at) from " ~ this ~ ")") -%}
+        {%- if spread.rows[0][0] > 0 -%}
+    delete from {{ this }}
+    where refreshed_at < (select max(refreshed_at) from {{ this }})
+        and source_row_number in (
+            select source_row_number
+            from {{ this }}
+            where refreshed_at = (select max(refreshed_at) from {{ this }})
+        )
+        {%- endif -%}
+    {%- endif -%}
 {% endmacro %}
 
 {% macro build_timestamp() %}

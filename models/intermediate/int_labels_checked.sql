@@ -9,6 +9,7 @@
     incremental_strategy='delete+insert',
     unique_key='refresh_key',
     on_schema_change='fail',
+    post_hook="{{ llm_migration.drop_superseded_rows() }}",
 ) }}
 {{ llm_migration.check_verdict_rows(
     staging=ref('stg_human_labels__labels'),

@@ -16,6 +16,7 @@
     incremental_strategy='delete+insert',
     unique_key='refresh_key',
     on_schema_change='fail',
+    post_hook="{{ llm_migration.drop_superseded_rows() }}",
 ) }}
 {{ llm_migration.assert_input_not_shrunk(ref('stg_traces__traces'), 'traces') }}
 {#- Outside the incremental branch, so that dbt sees the dependency when it parses the model. -#}

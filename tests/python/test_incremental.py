@@ -186,3 +186,62 @@ def test_shrunken_input_asks_for_a_full_refresh(tmp_path):
     assert result.returncode != 0
     assert "input 'traces' now has" in result.stdout
     assert "--full-refresh" in result.stdout
+
+
+@pytest.mark.dbt
+def test_a_trace_id_corrected_in_place_moves_its_row_on_a_refresh(tmp_path):
+    # A traces row first delivered under a misspelled id, and a judge score whose trace id was
+    # misspelled (an unknown trace), are both corrected in place. Each row now belongs to
+    # another trace: the refresh must drop the old copies, check the trace the judge score
+    # joins (it duplicates a verdict there), and equal a full rebuild.
+    inputs, _ = demo.generate(SMALL)
+    traces, scores = inputs["traces"], inputs["judge_scores"]
+    extra_trace = traces.iloc[[5]].assign(trace_id="typo-trace")
+    target = scores.iloc[0]
+    misspelled_score = scores.iloc[[0]].assign(trace_id=target.trace_id + "-typo")
+    first = {
+        **inputs,
+        "traces": pd.concat([traces, extra_trace], ignore_index=True),
+        "judge_scores": pd.concat([scores, misspelled_score], ignore_index=True),
+    }
+    corrected = {
+        **first,
+        "traces": pd.concat(
+            [traces, extra_trace.assign(trace_id="fixed-trace")], ignore_index=True
+        ),
+        "judge_scores": pd.concat(
+            [scores, misspelled_score.assign(trace_id=target.trace_id)], ignore_index=True
+        ),
+    }
+    folder = tmp_path / "inputs"
+    variables = {"llm_migration_input_dir": str(folder)}
+    sql_layer = ["build", "--selector", "sql_layer"]
+
+    incremental_db = tmp_path / "incremental.duckdb"
+    demo.write_inputs(first, folder, FORMATS)
+    run_dbt(sql_layer, incremental_db, variables)
+    before = _tables(incremental_db)["int_judgements_checked"].set_index("source_row_number")
+    assert before.loc[len(before), "rejection_reason"].startswith("unknown trace_id")
+
+    demo.write_inputs(corrected, folder, FORMATS)
+    run_dbt(sql_layer, incremental_db, variables)  # the row-number and reconciliation tests pass
+    incremental = _tables(incremental_db)
+    full_db = tmp_path / "full.duckdb"
+    run_dbt([*sql_layer, "--full-refresh"], full_db, variables)
+    full = _tables(full_db)
+
+    checked_traces = incremental["int_traces_checked"]
+    assert "typo-trace" not in set(checked_traces.trace_id)
+    assert "fixed-trace" in set(checked_traces.trace_id)
+    judged = incremental["int_judgements_checked"].set_index("source_row_number")
+    assert len(judged) == len(corrected["judge_scores"])
+    assert judged.loc[len(judged), "rejection_reason"] == (
+        "duplicate judgement for the same trace, metric and judge"
+    )
+    assert set(incremental) == set(full)
+    for name in sorted(full):
+        pd.testing.assert_frame_equal(
+            _canonical(incremental[name], BOOKKEEPING),
+            _canonical(full[name], BOOKKEEPING),
+            obj=name,
+        )
