@@ -41,9 +41,20 @@
             {%- endfor -%}
         {%- else -%}
             {%- set described = run_query('describe select * from ' ~ from_clause) -%}
+            {%- set names = described.columns[0].values() | list -%}
+            {%- if format == 'csv' and names | length == 1 and ',' in names[0] -%}
+                {%- set problems = llm_migration.csv_field_count_problems(location, names[0].split(',')) -%}
+                {{ exceptions.raise_compiler_error(
+                    "input '" ~ input_name ~ "' (" ~ location ~ "): rows do not have the header's "
+                    ~ names[0].split(',') | length ~ " comma-separated fields, so the file cannot be read as CSV. "
+                    ~ (problems | join('; ') if problems else 'Check the quoting of fields that contain commas or line breaks.')) }}
+            {%- endif -%}
+            {%- if format == 'jsonl' -%}
+                {%- set from_clause = llm_migration.jsonl_as_text(location, names) -%}
+            {%- endif -%}
             {%- for row in described.rows -%}
                 {%- do present.update({row[0] | lower: row[0]}) -%}
-                {%- do delivered_types.update({row[0] | lower: row[1] | upper}) -%}
+                {%- do delivered_types.update({row[0] | lower: 'VARCHAR' if format == 'jsonl' else row[1] | upper}) -%}
             {%- endfor -%}
         {%- endif -%}
         {%- set missing = [] -%}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -347,3 +349,89 @@ def test_missing_input_file_and_ambiguous_files_fail_clearly(tmp_path):
     )
     assert result.returncode != 0
     assert "several files" in result.stdout
+
+
+def _rewrite_jsonl(path, every: int, key: str, change) -> None:
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for i, row in enumerate(rows):
+        if i % every == 0 and row.get(key) is not None:
+            row[key] = change(row[key])
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+@pytest.mark.dbt
+def test_jsonl_values_of_mixed_types_read_like_csv_text(tmp_path):
+    # The same inputs as JSON lines, once with consistent types and once with every 7th latency
+    # as a string, every 5th label as a JSON boolean and, past the 20,480 rows read_json
+    # samples for types, a judge score whose scored_at is not a timestamp. They must build the
+    # same tables, apart from that one reject.
+    inputs, _ = demo.generate(SMALL)
+    formats = {"traces": "jsonl", "judge_scores": "jsonl", "human_labels": "jsonl", "models": "csv"}
+    scores = inputs["judge_scores"]
+    filler = scores.iloc[[0] * (20_600 - len(scores))].assign(trace_id="unknown-trace")
+    inputs["judge_scores"] = pd.concat([scores, filler], ignore_index=True)
+    plain, mixed = tmp_path / "plain", tmp_path / "mixed"
+    demo.write_inputs(inputs, plain, formats)
+    demo.write_inputs(inputs, mixed, formats)
+    _rewrite_jsonl(mixed / "traces.jsonl", 7, "latency_ms", str)
+    as_boolean = {"1": True, "0": False, "yes": True, "no": False, "true": True, "false": False}
+    _rewrite_jsonl(mixed / "human_labels.jsonl", 5, "label", lambda v: as_boolean.get(v, v))
+    lines = (mixed / "judge_scores.jsonl").read_text().splitlines()
+    last = json.loads(lines[-1])
+    lines[-1] = json.dumps({**last, "scored_at": "n/a"})
+    (mixed / "judge_scores.jsonl").write_text("\n".join(lines) + "\n")
+    labels = [json.loads(line)["label"] for line in (mixed / "human_labels.jsonl").open()]
+    assert sum(isinstance(label, bool) for label in labels) > 20
+
+    tables = {}
+    for folder in (plain, mixed):
+        database = tmp_path / f"{folder.name}.duckdb"
+        run_dbt(
+            ["build", "--selector", "sql_layer"], database, {"llm_migration_input_dir": str(folder)}
+        )
+        # Not compared: when and from which bytes a row was built (JSON text differs; the
+        # label text is true where it was "yes").
+        bookkeeping = "raw_row, row_hash, refreshed_at"
+        tables[folder.name] = {
+            name: query(
+                database,
+                f"select * exclude ({bookkeeping}{extra}) from {name} order by source_row_number",
+            )
+            for name, extra in (
+                ("int_traces_checked", ""),
+                ("int_labels_checked", ", traces_watermark, label_text"),
+                ("int_judgements_checked", ", traces_watermark"),
+            )
+        }
+    for name in ("int_traces_checked", "int_labels_checked"):
+        pd.testing.assert_frame_equal(tables["plain"][name], tables["mixed"][name], obj=name)
+    plain_scores, mixed_scores = (
+        tables["plain"]["int_judgements_checked"],
+        tables["mixed"]["int_judgements_checked"],
+    )
+    assert mixed_scores["rejection_reason"].iloc[-1] == "scored_at is not a timestamp: n/a"
+    pd.testing.assert_frame_equal(
+        plain_scores.iloc[:-1].drop(columns="scored_at"),
+        mixed_scores.iloc[:-1].drop(columns="scored_at"),
+    )
+
+
+@pytest.mark.dbt
+def test_csv_rows_with_the_wrong_number_of_fields_are_named_by_line(tmp_path):
+    inputs, _ = demo.generate(SMALL)
+    folder = tmp_path / "ragged"
+    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    path = folder / "human_labels.csv"
+    lines = path.read_text().splitlines()
+    lines[5] += ",extra"
+    path.write_text("\n".join(lines) + "\n")
+    result = run_dbt(
+        ["build", "--select", "base_human_labels"],
+        tmp_path / "ragged.duckdb",
+        {"llm_migration_input_dir": str(folder)},
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "input 'human_labels'" in result.stdout and "human_labels.csv" in result.stdout
+    assert "rows do not have the header's 5 comma-separated fields" in result.stdout
+    assert "line 6: Expected Number of Columns: 5 Found: 6" in result.stdout
