@@ -125,27 +125,26 @@ def evaluate_gates(
     posteriors = latest_rows(frames["posteriors"], ("model_id", "region", "metric"))
     posteriors = posteriors[posteriors["model_id"].astype(str).isin(evaluated)]
     all_regions, all_metrics = regions_and_metrics(comparisons, posteriors)
-    # The regions and metrics each candidate must answer for: where the incumbent serves
-    # production traffic or was evaluated, whatever other candidates were evaluated on.
     production = (
         traffic_weights(frames["systems_traces"], roles.incumbent, traffic_mix)
         if roles.incumbent is not None
         else {}
     )
-    scopes = {
-        candidate: scope_of_candidate(
-            candidate, roles.incumbent, comparisons, posteriors, production
-        )
-        if roles.incumbent is not None
-        else (all_regions, all_metrics)
-        for candidate in candidates
-    }
-    # A configured metric (llm_migration_metrics) without any data is a gap, not a pass: its
-    # gates are inconclusive rather than absent.
-    scopes = {
-        candidate: (regions, sorted(set(metrics) | set(policy.metrics)))
-        for candidate, (regions, metrics) in scopes.items()
-    }
+
+    def scope(candidate: str) -> tuple[list[str], list[str]]:
+        """The regions and metrics a candidate must answer for: where the incumbent serves
+        production traffic or was evaluated, whatever other candidates were evaluated on; and
+        every configured metric (llm_migration_metrics), so one without data is inconclusive
+        rather than absent."""
+        if roles.incumbent is None:
+            regions, metrics = all_regions, all_metrics
+        else:
+            regions, metrics = scope_of_candidate(
+                candidate, roles.incumbent, comparisons, posteriors, production
+            )
+        return regions, sorted(set(metrics) | set(policy.metrics))
+
+    scopes = {candidate: scope(candidate) for candidate in candidates}
     margins = (
         comparisons[comparisons["region"] == ALL_REGIONS]
         .assign(margin=lambda f: pd.to_numeric(f["margin"], errors="coerce"))
