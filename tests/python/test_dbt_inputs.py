@@ -307,19 +307,22 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
     assert n_counted == n_valid
 
 
+def _failed_build(tmp_path, folder, select: str):
+    """Build ``select`` from the inputs in ``folder``; the build must fail."""
+    database = tmp_path / f"{folder.name}.duckdb"
+    variables = {"llm_migration_input_dir": str(folder)}
+    result = run_dbt(["build", "--select", select], database, variables, check=False)
+    assert result.returncode != 0
+    return result
+
+
 @pytest.mark.dbt
 def test_missing_required_column_fails_with_a_clear_error(tmp_path):
     inputs, _ = demo.generate(SMALL)
     inputs["traces"] = inputs["traces"].drop(columns=["created_at"])
     folder = tmp_path / "missing"
     demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
-    result = run_dbt(
-        ["build", "--select", "base_traces"],
-        tmp_path / "missing.duckdb",
-        {"llm_migration_input_dir": str(folder)},
-        check=False,
-    )
-    assert result.returncode != 0
+    result = _failed_build(tmp_path, folder, "base_traces")
     assert "input 'traces'" in result.stdout
     assert "missing required column(s): created_at" in result.stdout
     assert "traces.csv" in result.stdout
@@ -425,13 +428,7 @@ def test_csv_rows_with_the_wrong_number_of_fields_are_named_by_line(tmp_path):
     lines = path.read_text().splitlines()
     lines[5] += ",extra"
     path.write_text("\n".join(lines) + "\n")
-    result = run_dbt(
-        ["build", "--select", "base_human_labels"],
-        tmp_path / "ragged.duckdb",
-        {"llm_migration_input_dir": str(folder)},
-        check=False,
-    )
-    assert result.returncode != 0
+    result = _failed_build(tmp_path, folder, "base_human_labels")
     assert "input 'human_labels'" in result.stdout and "human_labels.csv" in result.stdout
     assert "rows do not have the header's 5 comma-separated fields" in result.stdout
     assert "line 6: Expected Number of Columns: 5 Found: 6" in result.stdout

@@ -85,6 +85,17 @@ def _canonical(frame: pd.DataFrame, drop: set[str]) -> pd.DataFrame:
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
+def _assert_same_tables(incremental: dict, full: dict) -> None:
+    """Every table of an incremental refresh equals the full rebuild's, bookkeeping aside."""
+    assert set(incremental) == set(full)
+    for name in sorted(full):
+        pd.testing.assert_frame_equal(
+            _canonical(incremental[name], BOOKKEEPING),
+            _canonical(full[name], BOOKKEEPING),
+            obj=name,
+        )
+
+
 @pytest.mark.dbt
 def test_incremental_refresh_equals_full_refresh_and_unchanged_refresh_is_a_no_op(tmp_path):
     inputs, _ = demo.generate(SMALL)
@@ -156,13 +167,7 @@ def test_incremental_refresh_equals_full_refresh_and_unchanged_refresh_is_a_no_o
         assert reasons[row] == conflict, row
 
     # ... and every table equals a full rebuild of the same inputs
-    assert set(incremental) == set(full)
-    for name in sorted(full):
-        pd.testing.assert_frame_equal(
-            _canonical(incremental[name], BOOKKEEPING),
-            _canonical(full[name], BOOKKEEPING),
-            obj=name,
-        )
+    _assert_same_tables(incremental, full)
 
     # An unchanged refresh changes no output table at all, computed_at included.
     run_dbt(["build"], incremental_db, variables)
@@ -238,10 +243,4 @@ def test_a_trace_id_corrected_in_place_moves_its_row_on_a_refresh(tmp_path):
     assert judged.loc[len(judged), "rejection_reason"] == (
         "duplicate judgement for the same trace, metric and judge"
     )
-    assert set(incremental) == set(full)
-    for name in sorted(full):
-        pd.testing.assert_frame_equal(
-            _canonical(incremental[name], BOOKKEEPING),
-            _canonical(full[name], BOOKKEEPING),
-            obj=name,
-        )
+    _assert_same_tables(incremental, full)

@@ -39,6 +39,13 @@ def _verdict(gates, models=None, policy=None):
     return decide_verdicts(gates, models, required_gate_ids=required, run_id="run-9")
 
 
+def _copy_systems_and_task_quality(inputs: dict, source: str, target: str) -> None:
+    """Give ``target`` the same trace-level systems and task-type data as ``source``."""
+    for name, frame in (("systems_traces", equal_systems()), ("task_quality", good_task_quality())):
+        copy = frame[frame.model_id == source].assign(model_id=target)
+        inputs[name] = pd.concat([frame, copy], ignore_index=True)
+
+
 def test_a_candidate_that_is_good_everywhere_ships():
     gates = _evaluate(all_good_inputs())
     assert tuple(gates.columns) == GATE_RESULT_COLUMNS
@@ -162,14 +169,7 @@ def test_regions_only_another_candidate_was_evaluated_in_do_not_hold_a_candidate
         ],
         ignore_index=True,
     )
-    systems = equal_systems()
-    inputs["systems_traces"] = pd.concat(
-        [systems, systems[systems.model_id == "cand"].assign(model_id="other")], ignore_index=True
-    )
-    quality = good_task_quality()
-    inputs["task_quality"] = pd.concat(
-        [quality, quality[quality.model_id == "cand"].assign(model_id="other")], ignore_index=True
-    )
+    _copy_systems_and_task_quality(inputs, "cand", "other")
     gates = _evaluate(inputs)
     cand = gates[gates.candidate_model_id == "cand"]
     assert "ap-south" not in set(cand["region"]) and "style" not in set(cand["metric"])
@@ -211,14 +211,7 @@ def test_several_candidates_are_judged_independently():
     bad["prob_worse_beyond_margin"] = 0.99
     inputs["comparisons"] = pd.concat([inputs["comparisons"], bad], ignore_index=True)
     inputs["posteriors"] = good_posteriors(("cand", "bad", "inc"))
-    systems = equal_systems()
-    inputs["systems_traces"] = pd.concat(
-        [systems, systems[systems.model_id == "cand"].assign(model_id="bad")], ignore_index=True
-    )
-    quality = good_task_quality()
-    inputs["task_quality"] = pd.concat(
-        [quality, quality[quality.model_id == "cand"].assign(model_id="bad")], ignore_index=True
-    )
+    _copy_systems_and_task_quality(inputs, "cand", "bad")
     inputs["models"] = models_frame(("cand", "bad"))
     gates = _evaluate(inputs)
     verdicts = _verdict(gates, inputs["models"]).set_index("candidate_model_id")["verdict"]
