@@ -31,6 +31,10 @@ v_c / (N_c + a_c) + v_i / (N_i + a_i) = V* (v = p(1 - p)). The Lagrange solution
 N_m + a_m = sqrt(v_m) (sqrt(v_c) + sqrt(v_i)) / V*; a cell whose solution would be below its
 current N gets no labels and the other takes the whole reduction, v_o / (V* - v_m / N_m).
 
+**A comparison gate without a comparison** (a region with traffic or a configured metric
+where a model has no kept data): each model lacking the cell gets a row asking for a first
+random sample of min_human_labels_per_model labels there (no sd to target yet).
+
 **Coverage gate** (``human_label_coverage``): each model short of min_human_labels_per_model
 gets a row for region 'ALL' with the shortfall (spread over regions by traffic).
 
@@ -211,6 +215,10 @@ def plan_labels(
             comparison = comparison_index.get((candidate, str(incumbent), region, str(metric)))
             if comparison is not None:
                 rows += planner.comparison_rows(gate_id, candidate, str(incumbent), comparison)
+            elif not is_missing(metric):
+                rows += planner.missing_cell_rows(
+                    gate_id, candidate, str(incumbent), region, str(metric)
+                )
         elif gate_id == "human_label_coverage" and not is_missing(metric):
             rows += planner.coverage_rows(candidate, str(incumbent), str(metric))
     return stamp(
@@ -339,6 +347,26 @@ class _Planner:
                 self._row(
                     candidate, model, region, metric, gate_id, cells[model], target, need, reason
                 )
+            )
+        return rows
+
+    def missing_cell_rows(self, gate_id, candidate, incumbent, region, metric) -> list[dict]:
+        """A comparison gate without a comparison: a row per model with no posterior in the
+        cell (nothing kept was judged or labelled there), asking for a first labelled sample
+        of min_human_labels_per_model; no sd can be targeted before the cell has data."""
+        rows = []
+        minimum = self.policy.min_human_labels_per_model
+        where = "overall" if region == ALL_REGIONS else f"in {region}"
+        for model in (candidate, incumbent):
+            if (model, region, metric) in self.cells:
+                continue
+            reason = (
+                f"{gate_id} for {metric} {where} has no comparison: {model} has no kept judged "
+                f"or labelled traces on {metric} {where}; judge its traces there and label a "
+                f"random sample of at least {minimum} to start"
+            )
+            rows.append(
+                self._row(candidate, model, region, metric, gate_id, None, None, minimum, reason)
             )
         return rows
 

@@ -250,3 +250,21 @@ def test_without_an_hdi_the_sd_comes_from_the_gate_probability():
     plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.05, 0.05))
     expected = 2 * 0.25 * Z(0.95) ** 2 / 0.02**2 - 100
     assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)
+
+
+def test_a_region_without_data_asks_for_a_first_sample_there():
+    # ap-south carries traffic but holds no data for the candidate (the incumbent has a cell):
+    # no sd can be targeted, so the plan asks for a first random sample of the coverage
+    # gate's minimum, for the model lacking the cell only.
+    cells = _cells("ALL", 0.05, 0.05) + [
+        posterior("inc", "ap-south", mean=0.5, sd=0.05, n_human=50, role="incumbent")
+    ]
+    plan = _plan([_gate("regional_regression", region="ap-south")], [], cells)
+    assert plan["model_id"].tolist() == ["cand"]
+    row = plan.loc["cand"]
+    assert (row["region"], row["additional_labels_needed"]) == ("ap-south", 100)
+    assert pd.isna(row["target_posterior_sd"])
+    assert "cand has no kept judged or labelled traces on correctness in ap-south" in row["reason"]
+    # Neither model has the cell: both get a row.
+    both = _plan([_gate("regional_regression", region="ap-south")], [], _cells("ALL", 0.05, 0.05))
+    assert sorted(both["model_id"]) == ["cand", "inc"]
