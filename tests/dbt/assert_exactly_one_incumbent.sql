@@ -1,7 +1,5 @@
 -- The comparison needs exactly one kept model with role incumbent. Returns a row describing the
--- problem when there are none or several; dbt prints where that row is stored (store_failures),
--- since a failing test's own output shows only the number of rows.
-{{ config(store_failures=true) }}
+-- problem when there are none or several.
 select
     count(*) as n_incumbents,
     case
