@@ -10,7 +10,7 @@
         'llm_migration_random_seed', 'llm_migration_hdi_prob',
         'llm_migration_primary_judge', 'llm_migration_label_spellings', 'llm_migration_metric_aliases',
         'llm_migration_priors', 'llm_migration_gates', 'llm_migration_drift_tolerance',
-        'llm_migration_drift_probability',
+        'llm_migration_drift_probability', 'llm_migration_drift_min_pairs',
     ] + var('llm_migration_extra_fingerprinted_vars', []) -%}
     {%- set settings = {'package_version': llm_migration.package_version()} -%}
     {%- for name in names -%}

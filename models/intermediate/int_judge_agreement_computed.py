@@ -15,6 +15,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     tolerance = dbt.config.get("drift_tolerance")
     probability = dbt.config.get("drift_probability")
+    min_pairs = dbt.config.get("drift_min_pairs")
     reuse = dbt.config.get("reuse")
 
     def compute(run_id):
@@ -28,6 +29,7 @@ def model(dbt, session):
         config = DriftConfig(
             tolerance=float(config_literal(tolerance, 0.05)),
             probability=float(config_literal(probability, 0.95)),
+            min_pairs=int(config_literal(min_pairs, 20)),
         )
         return judge_agreement_over_time(pairs, config, run_id=run_id)
 

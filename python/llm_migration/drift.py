@@ -24,9 +24,12 @@ and bounded by 0 and 1, so the midpoint rule with N points is within 1/N of the 
 
 ``prob_worse`` is given for every week that has earlier weeks (a history of how each week compared
 with what came before it); only the latest week of each judge and metric can be flagged, when
-``prob_worse >= probability``. A small latest week (say a Monday morning's labels) has a wide
-posterior and is not flagged on thin evidence: that is the point of asking for credibility rather
-than a lower point estimate.
+``prob_worse >= probability`` and it holds at least ``min_pairs`` pairs. The minimum is needed:
+the flat prior of a week with one or two pairs leans towards low agreement (one disagreeing pair
+gives Beta(1, 2), P(below 0.90) = 0.99), so without it a steady judge agreeing with humans 95% of
+the time was flagged in 5% of one-pair weeks and 9.8% of two-pair weeks (exact binomial sums
+against a 950/1000 calibration period); with 20 pairs that is 0.26%, with 50 0.08%. A week below
+the minimum says so in ``drift_reason`` instead.
 
 Agreement mixes the judge's sensitivity and specificity with the share of positives, so a change
 in what is being judged (another model mix, another traffic mix) moves it too; the per-week
@@ -81,11 +84,14 @@ class DriftConfig:
         Posterior probability of a drop larger than ``tolerance`` needed to flag the latest week.
     quadrature_points
         Points of the midpoint rule for ``prob_worse``; its error is at most 1 / points.
+    min_pairs
+        Fewest human-labelled pairs in the latest week for it to be flagged at all.
     """
 
     tolerance: float = 0.05
     probability: float = 0.95
     quadrature_points: int = 4096
+    min_pairs: int = 20
 
     def __post_init__(self) -> None:
         problems = []
@@ -93,6 +99,8 @@ class DriftConfig:
             problems.append(f"tolerance must be in [0, 1), got {self.tolerance!r}")
         if not 0 < self.probability < 1:
             problems.append(f"probability must be in (0, 1), got {self.probability!r}")
+        if self.min_pairs < 1:
+            problems.append(f"min_pairs must be at least 1, got {self.min_pairs!r}")
         if self.quadrature_points < 16:
             problems.append(f"quadrature_points must be at least 16, got {self.quadrature_points}")
         if problems:
@@ -238,8 +246,10 @@ def judge_agreement_over_time(
         for a, k, ac, nc in zip(agree, counts["n_pairs"], earlier_agree, earlier_n, strict=True)
     ]
     first_week = grouped["week_start"].transform("min")
-    counts["is_drift_flagged"] = counts["is_latest_week"] & (
-        counts["prob_worse"].fillna(0.0) >= config.probability
+    counts["is_drift_flagged"] = (
+        counts["is_latest_week"]
+        & (counts["n_pairs"] >= config.min_pairs)
+        & (counts["prob_worse"].fillna(0.0) >= config.probability)
     )
     counts["drift_reason"] = [
         _reason(row, ac, nc, first, config) if row.is_latest_week else None
@@ -269,6 +279,11 @@ def _reason(row, agree_calibration: int, n_calibration: int, first_week, config:
     )
     if row.is_drift_flagged:
         return f"drift: {comparison} >= {config.probability:g}"
+    if row.n_pairs < config.min_pairs:
+        return (
+            f"not assessed: only {row.n_pairs} human-labelled pairs in the {week}, fewer than "
+            f"the {config.min_pairs} needed to flag drift ({comparison})"
+        )
     return f"no credible drift: {comparison} < {config.probability:g}"
 
 

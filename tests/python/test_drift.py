@@ -203,6 +203,39 @@ def test_a_bad_but_tiny_latest_week_is_not_flagged_on_thin_evidence():
         assert result.query("is_latest_week").is_drift_flagged.item() is expect_flag
 
 
+def test_a_week_of_one_or_two_disagreeing_pairs_is_not_flagged():
+    # A steady judge agreeing 95% of the time, and a latest week of one disagreeing pair:
+    # Beta(1, 2) puts P(agreement < 0.90) at 0.99, which flagged it before min_pairs. Exact
+    # false-flag rates against a 950/1000 calibration period (binomial sums over the week's
+    # outcomes, probability 0.95): 5% with 1 pair, 9.8% with 2; 0.26% with 20.
+    assert drift.prob_worse(0, 1, 950, 1000, 0.05) == pytest.approx(0.99, abs=0.002)
+    calibration = simulate_pairs(1, [0.95] * 4, pairs_per_week=250)
+    moment = MONDAY + pd.Timedelta(weeks=4, days=1)
+    for n_latest in (1, 2):
+        latest = pd.DataFrame(
+            {
+                "judge_id": "judge-a",
+                "metric": "correctness",
+                "is_judge_positive": [True] * n_latest,
+                "is_human_positive": [False] * n_latest,
+                "scored_at": moment,
+                "created_at": moment,
+            }
+        )
+        result = drift.judge_agreement_over_time(pd.concat([calibration, latest]))
+        week = result.query("is_latest_week")
+        assert week.prob_worse.item() >= 0.95
+        assert not week.is_drift_flagged.item()
+        assert week.drift_reason.item().startswith(
+            f"not assessed: only {n_latest} human-labelled pairs"
+        )
+    # With the minimum lowered to 2, the same two-pair week is judged on its posterior alone.
+    result = drift.judge_agreement_over_time(
+        pd.concat([calibration, latest]), drift.DriftConfig(min_pairs=2)
+    )
+    assert result.query("is_latest_week").is_drift_flagged.item()
+
+
 def test_groups_are_judged_separately_and_first_weeks_are_not_assessed():
     drifting = simulate_pairs(1, [0.9] * 5 + [0.6], 400, judge_id="judge-a")
     steady = simulate_pairs(2, [0.9] * 6, 400, judge_id="judge-a", metric="style")
