@@ -4,6 +4,9 @@
     (var llm_migration_traffic_mix as a mapping region -> share) replaces it; shares are
     normalised to sum to 1.
 -#}
+{#- Always after these, whichever branch compiles: the unit test reads their columns. -#}
+{%- do ref('int_traces_checked') -%}
+{%- do ref('int_evaluated_models') -%}
 {%- set mix = var('llm_migration_traffic_mix') -%}
 with
 

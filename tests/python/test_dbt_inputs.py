@@ -432,3 +432,26 @@ def test_csv_rows_with_the_wrong_number_of_fields_are_named_by_line(tmp_path):
     assert "input 'human_labels'" in result.stdout and "human_labels.csv" in result.stdout
     assert "rows do not have the header's 5 comma-separated fields" in result.stdout
     assert "line 6: Expected Number of Columns: 5 Found: 6" in result.stdout
+
+
+@pytest.mark.dbt
+def test_unit_tests_hold_under_a_customised_configuration(tmp_path):
+    # The unit tests run on every `dbt build`; they must not depend on what a project
+    # configures. A traffic mix as a mapping (whose branch reads no trace table), a metric
+    # removed and other verdict spellings used to fail them.
+    inputs, _ = demo.generate(SMALL)
+    folder = tmp_path / "inputs"
+    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "parquet"))
+    variables = {
+        "llm_migration_input_dir": str(folder),
+        "llm_migration_traffic_mix": {"us-east": 0.6, "eu-west": 0.4},
+        "llm_migration_metrics": {
+            "correctness": {"direction": "higher_is_better", "margin": 0.03},
+            "refusal": {"direction": "lower_is_better", "margin": 0.02},
+        },
+        "llm_migration_metric_aliases": {},
+        "llm_migration_label_spellings": {"any": {"positive": ["yes"], "negative": ["no"]}},
+    }
+    database = tmp_path / "custom.duckdb"
+    run_dbt(["build", "--selector", "sql_layer"], database, variables)  # raises on any failure
+    assert query(database, "select count(*) as n from int_region_traffic_weights").n.item() == 2
