@@ -1,6 +1,7 @@
 {#-
-    One row: run_id, a digest of everything the outputs are computed from (the counts, traffic
-    weights, systems figures, rejects, settings and package version). The same inputs and settings
+    One row: run_id, a digest of everything the outputs are computed from (the counts by task
+    type, the models' roles, the labelled pairs per day, traffic weights, systems figures,
+    rejects, settings and package version), and whether this build is a --full-refresh. The same inputs and settings
     give the same run_id, so a scheduled refresh with nothing new reuses its outputs (and skips
     the Bayesian fit) instead of recomputing them. Floating-point figures are rounded before
     hashing: parallel sums differ in the last bits from run to run. They are rounded as scaled
@@ -17,15 +18,53 @@ digests as (
         'counts' as part,
         {{ dbt.listagg(
             dbt.concat([
-                "model_id", "'|'", "region", "'|'", "metric", "'|'", "coalesce(judge_id, '-')", "'|'",
+                "model_id", "'|'", "region", "'|'", "task_type", "'|'", "metric", "'|'",
+                "coalesce(judge_id, '-')", "'|'",
                 "coalesce(cast(is_judge_positive as " ~ dbt.type_string() ~ "), '-')", "'|'",
                 "coalesce(cast(is_human_positive as " ~ dbt.type_string() ~ "), '-')", "'|'",
                 "cast(n_traces as " ~ dbt.type_string() ~ ")",
             ]),
             "';'",
-            "order by model_id, region, metric, judge_id, is_judge_positive, is_human_positive",
+            "order by model_id, region, task_type, metric, judge_id, is_judge_positive, is_human_positive",
         ) }} as digest
-    from {{ ref('int_judgement_counts_aggregated') }}
+    {# By task type: the task-type gate reads them; the per-cell counts are sums over them. #}
+    from {{ ref('int_judgement_counts_by_task_type_aggregated') }}
+
+    union all
+
+    {# Who is the incumbent and who a candidate: the same counts under other roles are another question. #}
+    select
+        'models',
+        {{ dbt.listagg(dbt.concat(["model_id", "'|'", "model_role"]), "';'", "order by model_id") }}
+    from {{ ref('int_evaluated_models') }}
+
+    union all
+
+    {# The drift table's weeks: labelled pairs per judge, metric and day. #}
+    select
+        'labelled_pairs',
+        {{ dbt.listagg(
+            dbt.concat([
+                "judge_id", "'|'", "metric", "'|'", "cast(pair_day as " ~ dbt.type_string() ~ ")", "'|'",
+                "cast(is_judge_positive as " ~ dbt.type_string() ~ ")", "'|'",
+                "cast(is_human_positive as " ~ dbt.type_string() ~ ")", "'|'",
+                "cast(n_pairs as " ~ dbt.type_string() ~ ")",
+            ]),
+            "';'",
+            "order by judge_id, metric, pair_day, is_judge_positive, is_human_positive",
+        ) }}
+    from (
+        select
+            judge_id,
+            metric,
+            cast(coalesce(scored_at, created_at) as date) as pair_day,
+            is_judge_positive,
+            is_human_positive,
+            count(*) as n_pairs
+        from {{ ref('int_judgements_joined_to_labels') }}
+        where judge_id is not null and is_human_positive is not null
+        group by judge_id, metric, cast(coalesce(scored_at, created_at) as date), is_judge_positive, is_human_positive
+    ) as labelled_pairs
 
     union all
 
@@ -82,5 +121,7 @@ select
         dbt.listagg("digest", "'#'", "order by part"),
         "'#'",
         "'" ~ llm_migration.fingerprinted_settings() | replace("'", "''") ~ "'",
-    ])) }} as run_id
+    ])) }} as run_id,
+    {# Not part of run_id: a --full-refresh recomputes every output (the Python models read it). #}
+    {{ 'true' if flags.FULL_REFRESH else 'false' }} as is_full_refresh
 from digests

@@ -75,8 +75,13 @@ def reuse_or_compute(session, this, fingerprint, reuse, compute) -> pd.DataFrame
     that run_id (and ``reuse`` allows it), else ``compute(run_id)`` stamped with run_id and
     computed_at.
     """
-    run_id = current_run_id(fingerprint.df())
-    existing = reusable_output(session, str(this), run_id, bool(config_literal(reuse, True)))
+    fingerprint = fingerprint.df()
+    run_id = current_run_id(fingerprint)
+    # --full-refresh recomputes every output; the fingerprint model knows the flag, which a
+    # Python model cannot read.
+    full_refresh = "is_full_refresh" in fingerprint and bool(fingerprint["is_full_refresh"].iloc[0])
+    reuse = bool(config_literal(reuse, True)) and not full_refresh
+    existing = reusable_output(session, str(this), run_id, reuse)
     if existing is not None:
         print(f"{this}: data and settings unchanged (run_id {run_id}); reusing its rows")
         return existing

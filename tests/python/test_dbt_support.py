@@ -49,3 +49,26 @@ def test_current_run_id_needs_one_row():
     assert current_run_id(pd.DataFrame({"run_id": ["abc"]})) == "abc"
     with pytest.raises(ValueError, match="one row"):
         current_run_id(pd.DataFrame({"run_id": ["a", "b"]}))
+
+
+def test_a_full_refresh_recomputes_outputs_of_an_unchanged_run_id():
+    # int_run_fingerprint says whether the build runs with --full-refresh (a Python model cannot
+    # read dbt's flags); the outputs then recompute although the run_id is unchanged.
+    from llm_migration.dbt_support import reuse_or_compute
+
+    connection = duckdb.connect()
+    connection.sql("create table out as select 'r1' as run_id, 1 as x")
+    calls = []
+
+    def compute(run_id):
+        calls.append(run_id)
+        return connection.sql("select 2 as x").df()
+
+    for flag, expected_x, expected_calls in ((False, 1, 0), (True, 2, 1)):
+        connection.sql(
+            "create or replace table fingerprint as "
+            f"select 'r1' as run_id, {flag} as is_full_refresh"
+        )
+        rows = reuse_or_compute(connection, "out", connection.table("fingerprint"), True, compute)
+        assert rows["x"].tolist() == [expected_x]
+        assert len(calls) == expected_calls

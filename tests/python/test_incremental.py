@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import FAST_FIT_VARS, run_dbt
+from conftest import FAST_FIT_VARS, query, run_dbt
 from llm_migration import demo
 
 SMALL = demo.DemoConfig(
@@ -244,3 +244,51 @@ def test_a_trace_id_corrected_in_place_moves_its_row_on_a_refresh(tmp_path):
         "duplicate judgement for the same trace, metric and judge"
     )
     _assert_same_tables(incremental, full)
+
+
+@pytest.mark.dbt
+def test_run_id_changes_with_roles_task_types_and_the_days_of_labelled_pairs(tmp_path):
+    # The outputs are reused whenever run_id is unchanged, so run_id must change with whatever
+    # they read: who is the incumbent (with a configured traffic mix the traffic shares stay
+    # the same), the task types (the task-type gate) and the days of labelled pairs (the drift
+    # table's weeks). Each used to leave it unchanged and stale outputs were reused.
+    inputs, _ = demo.generate(SMALL)
+    models = inputs["models"]
+    swapped = models.assign(
+        role=models.role.replace({"incumbent": "candidate"}).where(
+            models.model_id != "cand-steady", "incumbent"
+        )
+    )
+    variants = {
+        "same": inputs,
+        "roles": {**inputs, "models": swapped},
+        "task_types": {
+            **inputs,
+            "traces": inputs["traces"].assign(
+                task_type=inputs["traces"].task_type.replace("qa", "q_and_a")
+            ),
+        },
+        "label_days": {
+            **inputs,
+            "judge_scores": inputs["judge_scores"].assign(
+                scored_at=inputs["judge_scores"].scored_at + pd.Timedelta(days=14)
+            ),
+        },
+    }
+    assert (
+        swapped.role == "incumbent"
+    ).sum() == 1 and swapped.role.tolist() != models.role.tolist()
+    run_ids = {}
+    for name, variant in {"base": inputs, **variants}.items():
+        folder = tmp_path / name
+        demo.write_inputs(variant, folder, FORMATS)
+        variables = {
+            "llm_migration_input_dir": str(folder),
+            "llm_migration_traffic_mix": {"us-east": 0.5, "eu-west": 0.5},
+        }
+        database = tmp_path / f"{name}.duckdb"
+        run_dbt(["build", "--selector", "sql_layer"], database, variables)
+        run_ids[name] = query(database, "select run_id from int_run_fingerprint").run_id.item()
+    assert run_ids["same"] == run_ids["base"]
+    for name in ("roles", "task_types", "label_days"):
+        assert run_ids[name] != run_ids["base"], name
