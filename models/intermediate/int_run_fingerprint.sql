@@ -123,5 +123,7 @@ select
         "'" ~ llm_migration.fingerprinted_settings() | replace("'", "''") ~ "'",
     ])) }} as run_id,
     {# Not part of run_id: a --full-refresh recomputes every output (the Python models read it). #}
-    {{ 'true' if flags.FULL_REFRESH else 'false' }} as is_full_refresh
+    {{ 'true' if flags.FULL_REFRESH else 'false' }} as is_full_refresh,
+    {# The settings run_id was computed with: a Python model checks them against its own vars. #}
+    '{{ llm_migration.fingerprinted_settings() | replace("'", "''") }}' as settings
 from digests

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 from typing import Any
 
 import pandas as pd
@@ -67,7 +68,40 @@ def reusable_output(session, relation: str, run_id: str, reuse: bool) -> pd.Data
     return None
 
 
-def reuse_or_compute(session, this, fingerprint, reuse, compute) -> pd.DataFrame:
+def fingerprinted_config(dbt, *keys: str) -> dict[str, Any]:
+    """The model's config values ``keys`` under the names of the vars they come from
+    (config ``gates`` is var ``llm_migration_gates``), for :func:`reuse_or_compute` to check."""
+    return {f"llm_migration_{key}": dbt.config.get(key) for key in keys}
+
+
+def _normalised(value: Any) -> str:
+    return json.dumps(config_literal(value) if isinstance(value, str) else value, sort_keys=True)
+
+
+def check_fingerprint_settings(fingerprint: pd.DataFrame, settings: dict | None, this) -> None:
+    """Stop when int_run_fingerprint was built with other vars than this model runs with.
+
+    A partial selection (``dbt build -s some_model+``) after a change of vars leaves the
+    fingerprint of the earlier build in place: this model would then reuse rows computed for
+    other settings, or stamp new ones with a run_id that names other settings.
+    """
+    if not settings or "settings" not in fingerprint.columns:
+        return
+    built = json.loads(str(fingerprint["settings"].iloc[0]))
+    stale = sorted(
+        name
+        for name, value in settings.items()
+        if value is not None and name in built and _normalised(built[name]) != _normalised(value)
+    )
+    if stale:
+        raise ValueError(
+            f"{this}: int_run_fingerprint was built with other settings than this build "
+            f"({', '.join(stale)} differ), so its run_id does not describe this build. Build it "
+            "in the same invocation, e.g. `dbt build -s +<model>`, or run a full `dbt build`."
+        )
+
+
+def reuse_or_compute(session, this, fingerprint, reuse, compute, settings=None) -> pd.DataFrame:
     """The body every output Python model shares.
 
     ``fingerprint`` is the model's ``dbt.ref("int_run_fingerprint")`` (dbt only sees refs written
@@ -77,6 +111,7 @@ def reuse_or_compute(session, this, fingerprint, reuse, compute) -> pd.DataFrame
     """
     fingerprint = fingerprint.df()
     run_id = current_run_id(fingerprint)
+    check_fingerprint_settings(fingerprint, settings, this)
     # --full-refresh recomputes every output; the fingerprint model knows the flag, which a
     # Python model cannot read.
     full_refresh = "is_full_refresh" in fingerprint and bool(fingerprint["is_full_refresh"].iloc[0])

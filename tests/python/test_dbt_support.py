@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import duckdb
+import pandas as pd
 import pytest
 
+from conftest import query, run_dbt
 from llm_migration.dbt_support import config_literal, current_run_id, reusable_output
 
 
@@ -44,8 +49,6 @@ def test_reusable_output_only_for_the_same_run_id():
 
 
 def test_current_run_id_needs_one_row():
-    import pandas as pd
-
     assert current_run_id(pd.DataFrame({"run_id": ["abc"]})) == "abc"
     with pytest.raises(ValueError, match="one row"):
         current_run_id(pd.DataFrame({"run_id": ["a", "b"]}))
@@ -72,3 +75,51 @@ def test_a_full_refresh_recomputes_outputs_of_an_unchanged_run_id():
         rows = reuse_or_compute(connection, "out", connection.table("fingerprint"), True, compute)
         assert rows["x"].tolist() == [expected_x]
         assert len(calls) == expected_calls
+
+
+def test_settings_of_the_fingerprint_are_checked_against_the_models_vars():
+    from llm_migration.dbt_support import check_fingerprint_settings
+
+    built = {
+        "llm_migration_gates": {"max_p95_latency_ratio": 1.2, "metrics": {}},
+        "llm_migration_retry_target_accept": "none",
+        "llm_migration_draws": 1000,
+    }
+    fingerprint = pd.DataFrame({"run_id": ["r1"], "settings": [json.dumps(built)]})
+    # As a rendered dbt config delivers them: Python-literal text.
+    same = {
+        "llm_migration_gates": "{'metrics': {}, 'max_p95_latency_ratio': 1.2}",
+        "llm_migration_retry_target_accept": "none",
+        "llm_migration_draws": "1000",
+        "llm_migration_hdi_prob": None,  # not configured for this model: not compared
+    }
+    check_fingerprint_settings(fingerprint, same, "m")
+    changed = {**same, "llm_migration_gates": "{'max_p95_latency_ratio': 1.1, 'metrics': {}}"}
+    with pytest.raises(
+        ValueError, match=r"m: int_run_fingerprint .* \(llm_migration_gates differ\)"
+    ):
+        check_fingerprint_settings(fingerprint, changed, "m")
+    # A fingerprint from before the settings column is not checked.
+    check_fingerprint_settings(fingerprint[["run_id"]], changed, "m")
+
+
+@pytest.mark.dbt
+def test_a_partial_build_after_a_change_of_vars_stops_instead_of_mixing_settings(
+    demo_build, tmp_path
+):
+    # `dbt build -s int_gate_results_evaluated+` after changing the gate policy used to reuse
+    # (or recompute and stamp) rows under the fingerprint of the earlier policy.
+    database = tmp_path / demo_build.name  # same file name: DuckDB names the catalog after it
+    shutil.copy(demo_build, database)
+    stricter = {"llm_migration_gates": {"max_p95_latency_ratio": 1.1}}
+    result = run_dbt(["run", "-s", "int_gate_results_evaluated"], database, stricter, check=False)
+    assert result.returncode != 0
+    assert "int_run_fingerprint was built with other settings" in result.stdout
+    assert "llm_migration_gates differ" in result.stdout
+    # Built in the same invocation, the fingerprint names the new policy and the gates use it.
+    run_dbt(["run", "-s", "int_run_fingerprint", "int_gate_results_evaluated"], database, stricter)
+    threshold = query(
+        database,
+        "select threshold from int_gate_results_evaluated where gate_id = 'p95_latency_ratio'",
+    )
+    assert set(threshold["threshold"]) == {1.1}
