@@ -23,6 +23,7 @@ BOOKKEEPING = {
     "computed_at",
     "traces_watermark",
     "fit_seconds",
+    "is_full_refresh",
 }
 
 
