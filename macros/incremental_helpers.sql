@@ -50,15 +50,13 @@
         build (a first build or a full refresh), where there is nothing to supersede.
     -#}
     {%- if execute and is_incremental() -%}
-        {%- set spread = run_query(
-            "select count(*) from " ~ this ~ " where refreshed_at < (select max(refreshed_at) from " ~ this ~ ")") -%}
-        {%- if spread.rows[0][0] > 0 -%}
+        {%- set span = run_query("select min(refreshed_at), max(refreshed_at) from " ~ this).rows[0] -%}
+        {%- if span[0] is not none and span[0] < span[1] -%}
+            {%- set latest = "cast('" ~ span[1] ~ "' as " ~ api.Column.translate_type('timestamp') ~ ")" -%}
     delete from {{ this }}
-    where refreshed_at < (select max(refreshed_at) from {{ this }})
+    where refreshed_at < {{ latest }}
         and source_row_number in (
-            select source_row_number
-            from {{ this }}
-            where refreshed_at = (select max(refreshed_at) from {{ this }})
+            select source_row_number from {{ this }} where refreshed_at = {{ latest }}
         )
         {%- endif -%}
     {%- endif -%}

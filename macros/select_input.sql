@@ -43,10 +43,11 @@
             {%- set described = run_query('describe select * from ' ~ from_clause) -%}
             {%- set names = described.columns[0].values() | list -%}
             {%- if format == 'csv' and names | length == 1 and ',' in names[0] -%}
-                {%- set problems = llm_migration.csv_field_count_problems(location, names[0].split(',')) -%}
+                {%- set header = names[0].split(',') -%}
+                {%- set problems = llm_migration.csv_field_count_problems(location, header) -%}
                 {{ exceptions.raise_compiler_error(
                     "input '" ~ input_name ~ "' (" ~ location ~ "): rows do not have the header's "
-                    ~ names[0].split(',') | length ~ " comma-separated fields, so the file cannot be read as CSV. "
+                    ~ header | length ~ " comma-separated fields, so the file cannot be read as CSV. "
                     ~ (problems | join('; ') if problems else 'Check the quoting of fields that contain commas or line breaks.')) }}
             {%- endif -%}
             {%- if format == 'jsonl' -%}

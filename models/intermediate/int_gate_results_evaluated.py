@@ -3,7 +3,7 @@
 Thin: the gates live in llm_migration.gates (policy from var llm_migration_gates).
 """
 
-from llm_migration.dbt_support import config_literal, fingerprinted_config, reuse_or_compute
+from llm_migration.dbt_support import config_literal, reuse_or_compute
 from llm_migration.gates import GatePolicy, evaluate_gates
 
 
@@ -42,5 +42,4 @@ def model(dbt, session):
         )
 
     fingerprint = dbt.ref("int_run_fingerprint")
-    settings = fingerprinted_config(dbt, "gates", "metrics", "random_seed")
-    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, settings)
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, dbt.config)

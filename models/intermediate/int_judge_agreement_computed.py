@@ -5,7 +5,7 @@ Thin: the rule lives in llm_migration.drift. Settings come from the model's YAML
 cannot be read in Python models).
 """
 
-from llm_migration.dbt_support import config_literal, fingerprinted_config, reuse_or_compute
+from llm_migration.dbt_support import config_literal, reuse_or_compute
 from llm_migration.drift import DriftConfig, judge_agreement_over_time
 
 PAIR_COLUMNS = "judge_id, metric, is_judge_positive, is_human_positive, scored_at, created_at"
@@ -34,5 +34,4 @@ def model(dbt, session):
         return judge_agreement_over_time(pairs, config, run_id=run_id)
 
     fingerprint = dbt.ref("int_run_fingerprint")
-    settings = fingerprinted_config(dbt, "drift_tolerance", "drift_probability", "drift_min_pairs")
-    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, settings)
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, dbt.config)

@@ -3,7 +3,7 @@
 Thin: the computation lives in llm_migration.posteriors.summarise_judge_calibration.
 """
 
-from llm_migration.dbt_support import config_literal, fingerprinted_config, reuse_or_compute
+from llm_migration.dbt_support import config_literal, reuse_or_compute
 from llm_migration.posteriors import summarise_judge_calibration
 
 
@@ -21,5 +21,4 @@ def model(dbt, session):
         )
 
     fingerprint = dbt.ref("int_run_fingerprint")
-    settings = fingerprinted_config(dbt, "hdi_prob", "metrics")
-    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, settings)
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, dbt.config)

@@ -3,7 +3,7 @@
 Thin: the method (variance scaling from the posterior) lives in llm_migration.gates.plan_labels.
 """
 
-from llm_migration.dbt_support import config_literal, fingerprinted_config, reuse_or_compute
+from llm_migration.dbt_support import config_literal, reuse_or_compute
 from llm_migration.gates import GatePolicy, plan_labels
 
 
@@ -27,5 +27,4 @@ def model(dbt, session):
         )
 
     fingerprint = dbt.ref("int_run_fingerprint")
-    settings = fingerprinted_config(dbt, "gates", "metrics", "hdi_prob")
-    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, settings)
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, dbt.config)

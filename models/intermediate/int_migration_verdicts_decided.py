@@ -4,7 +4,7 @@ inconclusive, else ship.
 Thin: the rule lives in llm_migration.gates.decide_verdicts.
 """
 
-from llm_migration.dbt_support import config_literal, fingerprinted_config, reuse_or_compute
+from llm_migration.dbt_support import config_literal, reuse_or_compute
 from llm_migration.gates import GatePolicy, decide_verdicts
 
 
@@ -24,5 +24,4 @@ def model(dbt, session):
         )
 
     fingerprint = dbt.ref("int_run_fingerprint")
-    settings = fingerprinted_config(dbt, "gates", "metrics")
-    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, settings)
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, dbt.config)

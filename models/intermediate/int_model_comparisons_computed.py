@@ -3,7 +3,7 @@
 Thin: the computation lives in llm_migration.posteriors.compare_to_incumbent.
 """
 
-from llm_migration.dbt_support import config_literal, fingerprinted_config, reuse_or_compute
+from llm_migration.dbt_support import config_literal, reuse_or_compute
 from llm_migration.posteriors import compare_to_incumbent
 
 
@@ -23,5 +23,4 @@ def model(dbt, session):
         )
 
     fingerprint = dbt.ref("int_run_fingerprint")
-    settings = fingerprinted_config(dbt, "hdi_prob", "metrics")
-    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, settings)
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, dbt.config)

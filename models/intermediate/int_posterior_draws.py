@@ -7,7 +7,7 @@ current run_id (same counts and settings), they are reused and the sampler does 
 import numpy as np
 
 from llm_migration.calibration import CalibrationConfig, fit_calibration_model, posterior_draws_long
-from llm_migration.dbt_support import config_literal, fingerprinted_config, reuse_or_compute
+from llm_migration.dbt_support import config_literal, reuse_or_compute
 
 
 def model(dbt, session):
@@ -60,15 +60,4 @@ def model(dbt, session):
         return posterior_draws_long(fit, run_id)
 
     fingerprint = dbt.ref("int_run_fingerprint")
-    settings = fingerprinted_config(
-        dbt,
-        "draws",
-        "tune",
-        "chains",
-        "target_accept",
-        "retry_target_accept",
-        "random_seed",
-        "sampler",
-        "priors",
-    )
-    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, settings)
+    return reuse_or_compute(session, dbt.this, fingerprint, reuse, compute, dbt.config)

@@ -8,6 +8,7 @@
     integers (round(x * 10^9), not round(x, 9)): Postgres has no round(double precision, int).
 -#}
 {#- A float as the text of round(x * scale), an integer on every engine. -#}
+{%- set settings = llm_migration.fingerprinted_settings() | replace("'", "''") -%}
 {%- set scaled_text = 'cast(cast(round(%s * %s) as ' ~ dbt.type_bigint() ~ ') as ' ~ dbt.type_string() ~ ')' -%}
 
 with
@@ -120,10 +121,10 @@ select
     {{ dbt.hash(dbt.concat([
         dbt.listagg("digest", "'#'", "order by part"),
         "'#'",
-        "'" ~ llm_migration.fingerprinted_settings() | replace("'", "''") ~ "'",
+        "'" ~ settings ~ "'",
     ])) }} as run_id,
     {# Not part of run_id: a --full-refresh recomputes every output (the Python models read it). #}
     {{ 'true' if flags.FULL_REFRESH else 'false' }} as is_full_refresh,
     {# The settings run_id was computed with: a Python model checks them against its own vars. #}
-    '{{ llm_migration.fingerprinted_settings() | replace("'", "''") }}' as settings
+    '{{ settings }}' as settings
 from digests

@@ -68,12 +68,6 @@ def reusable_output(session, relation: str, run_id: str, reuse: bool) -> pd.Data
     return None
 
 
-def fingerprinted_config(dbt, *keys: str) -> dict[str, Any]:
-    """The model's config values ``keys`` under the names of the vars they come from
-    (config ``gates`` is var ``llm_migration_gates``), for :func:`reuse_or_compute` to check."""
-    return {f"llm_migration_{key}": dbt.config.get(key) for key in keys}
-
-
 def _normalised(value: Any) -> str:
     return json.dumps(config_literal(value) if isinstance(value, str) else value, sort_keys=True)
 
@@ -101,7 +95,19 @@ def check_fingerprint_settings(fingerprint: pd.DataFrame, settings: dict | None,
         )
 
 
-def reuse_or_compute(session, this, fingerprint, reuse, compute, settings=None) -> pd.DataFrame:
+def _settings_of_config(fingerprint: pd.DataFrame, config) -> dict[str, Any] | None:
+    """The vars int_run_fingerprint was built with, as this model's config holds them: a
+    model's config key is its var's name without the ``llm_migration_`` prefix (``gates`` is
+    ``llm_migration_gates``); keys the model does not read come back None and are not
+    compared (dbt hands a Python model only the config keys its source reads with
+    ``dbt.config.get``, which are the vars it depends on)."""
+    if config is None or "settings" not in fingerprint.columns:
+        return None
+    built = json.loads(str(fingerprint["settings"].iloc[0]))
+    return {name: config.get(name.removeprefix("llm_migration_")) for name in built}
+
+
+def reuse_or_compute(session, this, fingerprint, reuse, compute, config=None) -> pd.DataFrame:
     """The body every output Python model shares.
 
     ``fingerprint`` is the model's ``dbt.ref("int_run_fingerprint")`` (dbt only sees refs written
@@ -111,7 +117,7 @@ def reuse_or_compute(session, this, fingerprint, reuse, compute, settings=None) 
     """
     fingerprint = fingerprint.df()
     run_id = current_run_id(fingerprint)
-    check_fingerprint_settings(fingerprint, settings, this)
+    check_fingerprint_settings(fingerprint, _settings_of_config(fingerprint, config), this)
     # --full-refresh recomputes every output; the fingerprint model knows the flag, which a
     # Python model cannot read.
     full_refresh = "is_full_refresh" in fingerprint and bool(fingerprint["is_full_refresh"].iloc[0])

@@ -180,7 +180,7 @@ def evaluate_gates(
         candidates,
         roles.incumbent,
         policy.budgets,
-        traffic_mix=traffic_mix,
+        traffic_mix=production,  # the weights the scopes used
         n_resamples=n_resamples,
         random_seed=random_seed,
         max_support=max_support,
