@@ -24,10 +24,27 @@ tokenised as (
     -#}
     select
         *,
-        {{ llm_migration.normalise_metric('metric') }} as metric_name,
+        {{ llm_migration.normalise_metric('metric') }} as first_metric_name,
         {{ llm_migration.verdict_token(text_column) }} as verdict_token,
         coalesce({{ time_column }}_value, {{ llm_migration.parse_timestamp("nullif(trim(" ~ time_column ~ "), '')") }}) as time_utc
     from source
+
+),
+
+{#-
+    A metric name with a tab or line break around it ("correctness\t" from a spreadsheet export)
+    is read once more with all whitespace trimmed; names read the first time pay nothing for it.
+-#}
+named as (
+
+    select
+        *,
+        case
+            when {{ llm_migration.is_one_of('first_metric_name', llm_migration.metric_names()) }}
+                then first_metric_name
+            else {{ llm_migration.normalise_metric(llm_migration.trim_whitespace('metric')) }}
+        end as metric_name
+    from tokenised
 
 ),
 
@@ -36,7 +53,7 @@ first_reading as (
     select
         *,
         {{ llm_migration.verdict_from_token('verdict_token', 'metric_name') }} as first_verdict
-    from tokenised
+    from named
 
 ),
 
