@@ -1,8 +1,8 @@
 {#-
     Production traffic share per region, for the traffic-weighted overall figure (region ALL).
     Default: each region's share of the incumbent's kept traces. A configured mix
-    (var llm_migration_traffic_mix as a mapping region -> share) replaces it; shares are
-    normalised to sum to 1.
+    (var llm_migration_traffic_mix as a mapping region -> share, every share above 0) replaces
+    it; shares are normalised to sum to 1.
 -#}
 {#- Always after these, whichever branch compiles: the unit test reads their columns. -#}
 {%- do ref('int_traces_checked') -%}
@@ -11,6 +11,17 @@
 with
 
 {% if mix is mapping %}
+{%- set problems = [] -%}
+{%- for region, share in mix.items() -%}
+    {%- if share is not number or share is sameas true or share is sameas false or not share > 0 -%}
+        {%- do problems.append(region ~ ': ' ~ share) -%}
+    {%- endif -%}
+{%- endfor -%}
+{%- if not mix or problems -%}
+{{ exceptions.raise_compiler_error(
+    "var llm_migration_traffic_mix: every region's share must be a number above 0 (a region without "
+    ~ "traffic is left out of the mapping); got " ~ (problems | join(', ') if problems else 'an empty mapping')) }}
+{%- endif %}
 configured as (
 
     {% for region, share in mix.items() %}

@@ -455,3 +455,26 @@ def test_unit_tests_hold_under_a_customised_configuration(tmp_path):
     database = tmp_path / "custom.duckdb"
     run_dbt(["build", "--selector", "sql_layer"], database, variables)  # raises on any failure
     assert query(database, "select count(*) as n from int_region_traffic_weights").n.item() == 2
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize(
+    ("mix", "named"),
+    [
+        ({"us-east": -0.1, "eu-west": 1, "ap-south": 1}, "us-east: -0.1"),
+        ({"us-east": 0, "eu-west": 1}, "us-east: 0"),
+        ({"us-east": "lots", "eu-west": 1}, "us-east: lots"),
+        ({}, "an empty mapping"),
+    ],
+)
+def test_a_traffic_mix_without_positive_shares_is_an_error(tmp_path, mix, named):
+    # Such a region used to be dropped without a word while the others' shares no longer
+    # summed to 1 (a negative share inflated them).
+    result = run_dbt(
+        ["compile", "--select", "int_region_traffic_weights"],
+        tmp_path / "mix.duckdb",
+        {"llm_migration_traffic_mix": mix},
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "var llm_migration_traffic_mix" in result.stdout and named in result.stdout
