@@ -617,7 +617,8 @@ def sampler_diagnostics(draws: pd.DataFrame, thresholds: dict | None = None) -> 
         fct_sampler_diagnostics, one row: rank-normalised split R-hat (max) and bulk ESS (min)
         from arviz over every theta, sensitivity and specificity item, the number of divergent
         transitions, and ``is_trusted`` / ``untrusted_reason`` (every failed threshold, or null).
-        An R-hat or ESS arviz cannot compute (e.g. a constant chain) counts as untrusted.
+        An R-hat or ESS arviz cannot compute (e.g. a constant chain), or a draws table without
+        a ``diverging`` value for every chain and draw, counts as untrusted.
     """
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     unknown = sorted(set(limits) - set(DEFAULT_THRESHOLDS))
@@ -660,7 +661,14 @@ def sampler_diagnostics(draws: pd.DataFrame, thresholds: dict | None = None) -> 
         reasons.append("bulk ESS could not be computed for every quantity")
     elif min_ess < limits["min_ess_bulk"]:
         reasons.append(f"min bulk ESS {min_ess:.0f} < {limits['min_ess_bulk']:g}")
-    if n_divergences > limits["max_divergences"]:
+    n_chains, n_draws = next(iter(variables.values()))[1].shape[:2]
+    if len(diverging) != n_chains * n_draws or diverging.isna().any():
+        # Missing rows would otherwise read as no divergences: fail closed.
+        reasons.append(
+            f"divergent transitions recorded for {int(diverging.notna().sum())} of "
+            f"{n_chains * n_draws} draws"
+        )
+    elif n_divergences > limits["max_divergences"]:
         reasons.append(f"{n_divergences} divergent transitions")
     for (model_id, metric), ess in importance.items():
         if not ess >= limits["min_importance_ess"]:
@@ -677,7 +685,6 @@ def sampler_diagnostics(draws: pd.DataFrame, thresholds: dict | None = None) -> 
 
     fit_seconds = first("fit_seconds")
     sampler = first("sampler")
-    n_chains, n_draws = next(iter(variables.values()))[1].shape[:2]
     row = {
         "run_id": run_id,
         "sampler": None if sampler is None else str(sampler),

@@ -309,6 +309,19 @@ def test_diagnostics_trust_well_mixed_chains_and_name_every_failure():
     assert bool(relaxed["is_trusted"])
 
 
+def test_diagnostics_distrust_draws_without_a_divergence_record():
+    # Missing divergence rows used to count as zero divergences, and the fit as trusted.
+    rng = np.random.default_rng(2)
+    good = {("inc", r, "correctness"): rng.normal(0.5, 0.05, (4, 500)) for r in ("eu", "us")}
+    row = sampler_diagnostics(make_draws(theta=good)).iloc[0]
+    assert not row["is_trusted"]
+    assert "divergent transitions recorded for 0 of 2000 draws" in row["untrusted_reason"]
+    partial = make_draws(theta=good, diverging=np.zeros((4, 500)))
+    partial = partial.drop(partial.index[partial["quantity"] == "diverging"][:10])
+    row = sampler_diagnostics(partial).iloc[0]
+    assert not row["is_trusted"] and "1990 of 2000" in row["untrusted_reason"]
+
+
 def test_diagnostics_distrust_a_degenerate_resampling_of_a_model_without_labels():
     rng = np.random.default_rng(1)
     theta = {("cand", r, "correctness"): rng.normal(0.5, 0.05, (4, 500)) for r in ("eu", "us")}
