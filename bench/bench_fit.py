@@ -18,7 +18,7 @@ Scenarios (same priors and sampler settings; counts simulated from a known truth
 
 Run from the project root::
 
-    .venv/bin/python bench/bench_fit.py            # the production settings (defaults)
+    .venv/bin/python bench/bench_fit.py            # CalibrationConfig's defaults (4 x 500 + 500)
     .venv/bin/python bench/bench_fit.py --quick    # 2 chains x 200 + 200, for a smoke run
 """
 

@@ -130,9 +130,8 @@ def test_true_rates_are_recovered(simulated, fitted):
     covered = (
         (summary["low"] <= summary["true_theta"]) & (summary["true_theta"] <= summary["high"])
     ).sum()
-    # With 24 cells and honest 95% intervals, P(covered >= 20) = 0.993 under Binomial(24, 0.95):
-    # a failure means miscalibration, not bad luck with the seed.
-    assert stats.binom.sf(19, 24, 0.95) > 0.99
+    # With 24 cells and honest 95% intervals, P(covered >= 20) = 0.994 under Binomial(24, 0.95)
+    # (scipy.stats.binom.sf(19, 24, 0.95)): a failure means miscalibration, not bad luck.
     assert len(summary) == 24
     assert covered >= 20, summary
 
@@ -505,7 +504,8 @@ def test_fit_mixes_and_stays_calibrated_at_paper_scale_volume():
     function of the judge's error rates: the earlier non-centred fit met a thin ridge there (on
     the paper-scale benchmark counts: step size 0.005, trees at the depth limit of 10, 12
     divergences, 1,350 s).
-    The data-centred coordinates must mix under the production settings and keep the intervals
+    The data-centred coordinates must mix under the library's default settings (the dbt build
+    samples twice as many draws) and keep the intervals
     honest. A divergence makes the gates treat the fit as untrusted (fail closed); rare ones
     remain here, near refusal rates close to the judge's false-positive rate, so this test
     bounds them at 0.1% of transitions rather than requiring none. The model without labels
@@ -518,7 +518,7 @@ def test_fit_mixes_and_stays_calibrated_at_paper_scale_volume():
     counts, models, truth = simulate_counts(
         seed=12, n_traces=200_000, models=MODELS, regions=regions
     )
-    config = CalibrationConfig()  # production settings: 4 chains x (500 tune + 500 draws)
+    config = CalibrationConfig()  # library defaults: 4 chains x (500 tune + 500 draws)
     fit = fit_calibration_model(counts, models, config)
     draws = posterior_draws_long(fit, "run-volume")
     diagnostics = sampler_diagnostics(draws).iloc[0]
@@ -529,8 +529,8 @@ def test_fit_mixes_and_stays_calibrated_at_paper_scale_volume():
     covered = (
         (summary["low"] <= summary["true_theta"]) & (summary["true_theta"] <= summary["high"])
     ).sum()
-    # 48 cells: P(covered >= 42) > 0.99 under Binomial(48, 0.95) for honest 95% intervals.
-    assert stats.binom.sf(41, 48, 0.95) > 0.99
+    # 48 cells: P(covered >= 42) = 0.991 under Binomial(48, 0.95) for honest 95% intervals
+    # (scipy.stats.binom.sf(41, 48, 0.95)).
     assert len(summary) == 48
     assert covered >= 42, summary
     unlabelled = summary[summary["model_id"] == "cand_unlabeled"]
