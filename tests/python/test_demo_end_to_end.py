@@ -85,11 +85,25 @@ def test_sampler_converged(demo_build):
     assert row.max_r_hat <= 1.01 and row.min_ess_bulk >= 400 and row.n_divergences == 0
 
 
+# What a verdict may be, given the verdict a full human evaluation would reach
+# (data/demo/truth/expected_verdicts.csv). With about 300 labels per model the package may be
+# unable to decide and say needs_more_labels; it may never reverse the truth.
+ALLOWED_VERDICTS = {"ship": {"ship", "needs_more_labels"}, "block": {"block", "needs_more_labels"}}
+
+
 def test_verdicts_match_the_truth(demo_build, demo_truth):
     verdicts = query(demo_build, "select * from fct_migration_verdicts").set_index(
         "candidate_model_id"
     )
-    assert set(verdicts.index) == {"cand-steady", "cand-regional", "cand-flattered"}
+    expected = demo_truth["expected_verdicts"].set_index("model_id").expected_verdict
+    assert set(verdicts.index) == set(expected.index)
+    for model_id, truth in expected.items():
+        assert verdicts.loc[model_id, "verdict"] in ALLOWED_VERDICTS[truth], (
+            model_id,
+            truth,
+            verdicts.loc[model_id, "summary"],
+        )
+    # The regression hidden behind a good average is found and named, not merely left open.
     regional = verdicts.loc["cand-regional"]
     assert regional.verdict == "block"
     assert "eu-west" in regional.summary
@@ -103,14 +117,49 @@ def test_verdicts_match_the_truth(demo_build, demo_truth):
         & (gates.region == "eu-west")
         & (gates.metric == "correctness")
     ).any()
-    assert verdicts.loc["cand-flattered", "verdict"] != "ship"
     steady = verdicts.loc["cand-steady"]
-    assert steady.verdict in ("ship", "needs_more_labels")
     if steady.verdict == "needs_more_labels":
         plan = query(
             demo_build, "select * from fct_labeling_plan where candidate_model_id = 'cand-steady'"
         )
-        assert len(plan) > 0 and (plan.additional_labels_needed.fillna(0) >= 0).all()
+        assert len(plan) > 0 and plan.additional_labels_needed.notna().all()
+        assert (plan.additional_labels_needed > 0).all()
+
+
+def test_decided_quality_gates_agree_with_the_true_differences(demo_build, demo_truth):
+    """Every quality gate that passed or failed is checked against the generator's true rates.
+
+    A pass says the candidate is not worse than the incumbent beyond the margin, a fail that it
+    is worse: a pass where the truth is worse beyond the margin would be a false ship, a fail
+    where the candidate is truly at least as good a false block. Each gate decides at posterior
+    probability 0.95 (pass) or 0.8 (fail), so a wrong call on one of these deterministic (seeded)
+    gates means the calibration is biased, not bad luck, unless the truth lies near the margin:
+    a pass is allowed down to the margin, a fail only where the truth is below zero.
+    """
+    gates = query(
+        demo_build,
+        "select candidate_model_id, gate_id, region, metric, status from fct_gate_results "
+        "where gate_id in ('overall_noninferiority', 'regional_regression') "
+        "and status != 'inconclusive'",
+    )
+    rates = demo_truth["true_rates"].set_index(["model_id", "region", "metric"]).true_rate
+    lower_is_better = {"refusal"}  # the demo uses the default metric directions, margin 0.02
+    margin = 0.02
+    assert len(gates) >= 20  # the demo decides most of its gates
+    checked = []
+    for gate in gates.itertuples():
+        diff = (
+            rates[(gate.candidate_model_id, gate.region, gate.metric)]
+            - rates[("incumbent-v1", gate.region, gate.metric)]
+        )
+        if gate.metric in lower_is_better:
+            diff = -diff
+        if gate.status == "pass":
+            assert diff > -margin, (gate, diff)
+        else:
+            assert gate.status == "fail" and diff < 0, (gate, diff)
+        checked.append(gate.status)
+    assert "fail" in checked and "pass" in checked
 
 
 def test_ci_switch_fails_the_build_only_when_asked(demo_build):

@@ -142,10 +142,17 @@ def test_incremental_refresh_equals_full_refresh_and_unchanged_refresh_is_a_no_o
     assert len(incremental["int_judgements_checked"]) == len(second["judge_scores"])
     assert len(incremental["int_labels_checked"]) == len(second["human_labels"])
     assert len(incremental["int_judgements_checked"]) > len(before["int_judgements_checked"])
-    # ... only the affected keys were recomputed: most first-delivery rows kept their refresh time
+    # ... only the affected traces were recomputed: those with a new judge score, and the one
+    # whose trace row changed. Every other first-delivery row kept its refresh time.
     checked = incremental["int_judgements_checked"]
     first_refresh = before["int_judgements_checked"].refreshed_at.max()
-    assert (checked.refreshed_at == first_refresh).mean() > 0.5
+    n_first = len(first["judge_scores"])
+    affected = set(second["judge_scores"].trace_id.iloc[n_first:]) | {conflicted_trace}
+    old_rows = checked[checked.source_row_number <= n_first]
+    untouched = ~old_rows.trace_id.isin(affected)
+    assert 0 < untouched.sum() < len(old_rows)
+    assert (old_rows[untouched].refreshed_at == first_refresh).all()
+    assert (old_rows[~untouched].refreshed_at > first_refresh).all()
     # ... the conflicting copy rejected the early trace and, downstream, its judgements
     traces = incremental["int_traces_checked"]
     assert (
