@@ -294,8 +294,9 @@ def summarise_quality(
         A model none of whose regions is in the mix gets no 'ALL' row for that metric (its
         overall figure is undefined; the gates then find no overall comparison and stay
         inconclusive for it, without failing the other models' rows). The count columns of
-        'ALL' are sums over all of the model's regions, and its judge and human positive rates
-        are the pooled observed rates (sum of positives / sum of traces), not traffic-weighted.
+        'ALL' are sums over all of the model's regions; its judge and human positive rates are
+        weighted like the posterior (null when a region with weight has no data for the rate),
+        so the naive and calibrated overall figures describe the same traffic.
         ``n_traces`` counts judged plus unjudged-but-labelled traces, ``n_judged`` the primary
         judge's verdicts, ``n_human_labeled`` the labels the fit used for theta (on traces the
         primary judge scored, or that no judge scored). Rates are null when their denominator
@@ -313,10 +314,13 @@ def summarise_quality(
     groups = theta.index.groupby(["model_id", "metric"], sort=True).indices
     weight_rows = []
     all_index = []
+    all_weights = {}
     for (model_id, metric), items in sorted(groups.items()):
-        weights = _region_weights(theta.index.loc[items, "region"].tolist(), shares)
+        regions = theta.index.loc[items, "region"].tolist()
+        weights = _region_weights(regions, shares)
         if weights is None:
             continue
+        all_weights[(model_id, metric)] = dict(zip(regions, weights, strict=True))
         weight_row = np.zeros(len(theta.index))
         weight_row[items] = weights
         weight_rows.append(weight_row)
@@ -357,6 +361,33 @@ def summarise_quality(
 
     out["judge_positive_rate"] = rate(out["n_judged_positive"], out["n_judged"])
     out["human_positive_rate"] = rate(out["n_human_positive"], out["n_human_labeled"])
+    # The observed rates of 'ALL' use the posterior's weights, so the naive and calibrated
+    # overall figures describe the same traffic (a candidate sampled evenly across regions
+    # would otherwise be compared on another mix). A region with traffic but no data for the
+    # rate leaves it undefined.
+    by_cell = out.set_index(["model_id", "region", "metric"])
+    for column in ("judge_positive_rate", "human_positive_rate"):
+        overall_rates = []
+        for model_id, region, metric in zip(
+            out["model_id"], out["region"], out["metric"], strict=True
+        ):
+            if region != ALL_REGIONS:
+                overall_rates.append(None)
+                continue
+            weighted = [
+                (by_cell.at[(model_id, r, metric), column], w)
+                for r, w in all_weights[(model_id, metric)].items()
+                if w > 0
+            ]
+            overall_rates.append(
+                None
+                if any(pd.isna(value) for value, _ in weighted)
+                else float(sum(value * w for value, w in weighted))
+            )
+        is_all = out["region"].eq(ALL_REGIONS).to_numpy()
+        out.loc[is_all, column] = _nullable_float(
+            [v for v, a in zip(overall_rates, is_all, strict=True) if a]
+        ).to_numpy()
     out["posterior_mean"] = flat.mean(axis=0)
     out["posterior_sd"] = flat.std(axis=0, ddof=1) if flat.shape[0] > 1 else 0.0
     out["hdi_low"] = low

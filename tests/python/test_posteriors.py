@@ -130,7 +130,11 @@ def test_quality_counts_and_observed_rates():
     assert eu["human_positive_rate"] == pytest.approx(11 / 15)
     inc_all = out.loc[("inc", "ALL")]
     assert (inc_all["n_traces"], inc_all["n_judged"], inc_all["n_human_labeled"]) == (205, 200, 15)
-    assert inc_all["judge_positive_rate"] == pytest.approx(106 / 200)  # pooled, not weighted
+    # weighted like the posterior (eu 0.25, us 0.75), not pooled (106 / 200); the human rate
+    # is undefined overall, since us has traffic but no labels
+    assert inc_all["judge_positive_rate"] == pytest.approx(0.25 * 36 / 100 + 0.75 * 70 / 100)
+    assert pd.isna(inc_all["human_positive_rate"])
+    assert out.loc[("cand", "ALL"), "judge_positive_rate"] == pytest.approx(10 / 20)
     # cand: judge 'j' has the most verdicts, so 'other' (a labelled pair) does not count here.
     cand = out.loc[("cand", "eu")]
     assert (cand["n_traces"], cand["n_judged"], cand["n_human_labeled"]) == (20, 20, 0)
