@@ -97,13 +97,15 @@ def overall_noninferiority_gates(
             if status == FAIL:
                 reason = (
                     f"{metric} is worse overall by more than {margin}: "
-                    f"P(worse by >{margin})={fmt_prob(p_worse)} >= "
+                    f"P(worse by >{margin})="
+                    f"{fmt_prob(p_worse, rule.prob_regional_regression_blocks)} >= "
                     f"{fmt_prob(rule.prob_regional_regression_blocks)} ({_effect(row)})"
                 )
             elif status == PASS:
                 reason = (
                     f"{metric} is non-inferior overall: P(not worse by >{margin})="
-                    f"{fmt_prob(p_ni)} >= {fmt_prob(rule.prob_noninferior_required)} "
+                    f"{fmt_prob(p_ni, rule.prob_noninferior_required)} >= "
+                    f"{fmt_prob(rule.prob_noninferior_required)} "
                     f"({_effect(row)})"
                 )
             elif is_missing(p_ni) or is_missing(p_worse):
@@ -114,9 +116,11 @@ def overall_noninferiority_gates(
             else:
                 reason = (
                     f"{metric} non-inferiority overall is not settled: "
-                    f"P(not worse by >{margin})={fmt_prob(p_ni)} < "
+                    f"P(not worse by >{margin})="
+                    f"{fmt_prob(p_ni, rule.prob_noninferior_required)} < "
                     f"{fmt_prob(rule.prob_noninferior_required)} and "
-                    f"P(worse by >{margin})={fmt_prob(p_worse)} < "
+                    f"P(worse by >{margin})="
+                    f"{fmt_prob(p_worse, rule.prob_regional_regression_blocks)} < "
                     f"{fmt_prob(rule.prob_regional_regression_blocks)} ({_effect(row)})"
                 )
             rows.append(
@@ -162,7 +166,12 @@ def regional_regression_gates(
                     rule.prob_regional_regression_blocks,
                 )
                 margin = fmt_pp(row["margin"])
-                figure = f"P(worse by >{margin})={fmt_prob(p_worse)}"
+                shown = fmt_prob(
+                    p_worse,
+                    rule.prob_regional_regression_blocks,
+                    rule.prob_regional_regression_clears,
+                )
+                figure = f"P(worse by >{margin})={shown}"
                 if status == FAIL:
                     reason = (
                         f"{metric} regresses in {region} ({figure} >= "

@@ -124,9 +124,23 @@ def resolve_computed_at(computed_at: Any) -> pd.Timestamp:
     return stamp_.tz_localize("UTC") if stamp_.tzinfo is None else stamp_.tz_convert("UTC")
 
 
-def fmt_prob(value: float) -> str:
-    """0.9312 -> '0.93' (or 'n/a')."""
-    return "n/a" if is_missing(value) else f"{value:.2f}"
+def fmt_prob(value: float, *thresholds: float) -> str:
+    """0.9312 -> '0.93' (or 'n/a').
+
+    With the thresholds the value is compared against, more digits are shown where two would
+    print it as equal to one of them: 0.7974 next to 0.80 is '0.797', not '0.80' (a reason that
+    reads 'P=0.80 < 0.80' contradicts itself).
+    """
+    if is_missing(value):
+        return "n/a"
+    digits = 2
+    while digits < 6 and any(
+        value != t and f"{value:.{digits}f}" == f"{t:.{digits}f}"
+        for t in thresholds
+        if not is_missing(t)
+    ):
+        digits += 1
+    return f"{value:.{digits}f}"
 
 
 def fmt_pp(value: float, signed: bool = False) -> str:

@@ -442,8 +442,8 @@ def _budget_row(
         f"{_fmt(low, stat.compare)} to {_fmt(high, stat.compare)}; "
         f"budget {_fmt(budget.max_value, stat.compare)}"
     )
-    met = f"P(within budget)={fmt_prob(p_met)}"
-    over = f"P(over budget)={fmt_prob(1 - p_met)}"
+    met = f"P(within budget)={fmt_prob(p_met, budget.prob_met_required)}"
+    over = f"P(over budget)={fmt_prob(1 - p_met, budget.prob_exceeded_blocks)}"
     if status == PASS:
         verdict = f"{met} >= {fmt_prob(budget.prob_met_required)}"
     elif status == FAIL:

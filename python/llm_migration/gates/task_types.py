@@ -253,7 +253,7 @@ def _count_row(
     by_type = dict(zip(task_types, p_worse, strict=True))
 
     def listed(names: list[str]) -> str:
-        shown = ", ".join(f"{t} P={fmt_prob(by_type[t])}" for t in names[:5])
+        shown = ", ".join(f"{t} P={fmt_prob(by_type[t], p_block)}" for t in names[:5])
         return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
     worse = f"worse by >{fmt_pp(margin)}"
@@ -266,7 +266,7 @@ def _count_row(
         highest = np.nanmax(p_worse) if not unknown.all() else float("nan")
         reason = (
             f"{n_credible} of {len(task_types)} task types credibly {worse} on {metric} "
-            f"(max allowed {limit}; highest P(worse)={fmt_prob(highest)}; "
+            f"(max allowed {limit}; highest P(worse)={fmt_prob(highest, p_block)}; "
             f"{n_possible} could be)"
         )
     else:

@@ -127,16 +127,18 @@ def _verdict(candidate: str, roles, mine: pd.DataFrame, required: Sequence[str])
     n_failed = len(failed)
     n_inconclusive = len(open_) + len(unknown_status) + len(missing) + unsettled_inputs
 
-    def others(frame: pd.DataFrame, word: str) -> str:
-        if len(frame) <= 1:
+    def others(rest: pd.DataFrame, word: str) -> str:
+        # The gates of the results after the one the summary leads with, not the lead's own.
+        if rest.empty:
             return ""
-        ids = sorted(set(frame["gate_id"].astype(str)))
-        return f"; {len(frame) - 1} more {word} ({', '.join(ids)})"
+        ids = sorted(set(rest["gate_id"].astype(str)))
+        return f"; {len(rest)} more {word} ({', '.join(ids)})"
 
     if n_failed:
         verdict = BLOCK
-        first = _ordered(failed).iloc[0]
-        summary = f"blocked: {first['reason']}{others(failed, 'failed gate result(s)')}"
+        ordered = _ordered(failed)
+        first = ordered.iloc[0]
+        summary = f"blocked: {first['reason']}{others(ordered.iloc[1:], 'failed gate result(s)')}"
     elif n_inconclusive:
         verdict = NEEDS_MORE_LABELS
         if roles.incumbent is None:

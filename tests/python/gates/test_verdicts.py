@@ -82,6 +82,18 @@ def test_any_failure_blocks_and_the_summary_names_the_strongest_regression():
     assert "1 more failed gate result(s) (regional_regression)" in verdict["summary"]
 
 
+def test_the_summary_lists_only_the_gates_after_the_one_it_names():
+    # It used to list the lead's own gate among "1 more", so one more looked like two.
+    rows = _passing() + [
+        _gate("regional_regression", "fail", "us-west", observed=0.9, reason="style regresses"),
+        _gate("task_type_regressions", "fail", metric="style", observed=4.0, reason="4 tasks"),
+    ]
+    summary = _verdict(rows)["cand"]["summary"]
+    assert summary == (
+        "blocked: style regresses; 1 more failed gate result(s) (task_type_regressions)"
+    )
+
+
 def test_overall_failure_is_named_before_a_budget_failure():
     rows = _passing() + [
         _gate("cost_per_trace_ratio", "fail", metric=None, reason="cost too high"),
