@@ -32,9 +32,11 @@ Method (per metric; one gate row per candidate x metric):
    probability cannot be computed or a model has no human labels on the metric.
    observed_value is the number credibly worse.
 
-Only task types judged for both models are compared. The margin is the metric's configured
-margin, else the one in fct_model_comparisons. Assumes the judge's error rates for a model do not
-vary by task type, and ignores the region mix within a task type.
+Only task types judged for both models are compared; a task type judged for the incumbent but
+not for the candidate keeps the gate from passing (inconclusive, named in the reason). The
+margin is the metric's configured margin, else the one in fct_model_comparisons. Assumes the
+judge's error rates for a model do not vary by task type, and ignores the region mix within a
+task type.
 """
 
 from __future__ import annotations
@@ -213,19 +215,28 @@ def task_type_gates(
                     var_c[valid] + var_i[valid],
                     float(margin),
                 )
-            rows.append(
-                _count_row(
-                    candidate,
-                    metric,
-                    shared,
-                    p_worse,
-                    margin,
-                    rule.prob_regional_regression_blocks,
-                    limit,
-                    labels_c,
-                    labels_i,
-                )
+            row = _count_row(
+                candidate,
+                metric,
+                shared,
+                p_worse,
+                margin,
+                rule.prob_regional_regression_blocks,
+                limit,
+                labels_c,
+                labels_i,
             )
+            # A task type the incumbent serves but the candidate was not judged on cannot be
+            # shown not to regress: the gate does not pass without it (a failure stands).
+            unseen = sorted(set(inc["task_type"]) - set(cand["task_type"]))
+            if unseen and row["status"] == PASS:
+                row["status"] = INCONCLUSIVE
+                row["reason"] = (
+                    f"{row['reason']}; but {candidate} has no judged traces on {metric} in task "
+                    f"type(s) the incumbent serves: {', '.join(unseen[:5])}"
+                    + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
+                )
+            rows.append(row)
     return rows
 
 

@@ -64,6 +64,20 @@ def test_identical_task_types_pass():
     assert "0 of 3 task types credibly worse by >2pp on correctness" in result["reason"]
 
 
+def test_a_task_type_the_candidate_was_not_judged_on_keeps_the_gate_open():
+    # It used to pass on the task types both were judged on ("0 of 3 ... credibly worse").
+    unseen = task_rows("inc", "translate", n=2000, rate=0.8, n_labeled=150, seed=7)
+    result = _gate([good_task_quality(), unseen])
+    assert result["status"] == "inconclusive"
+    assert (
+        "cand has no judged traces on correctness in task type(s) the incumbent serves: "
+        "translate" in result["reason"]
+    )
+    # A failure on the shared task types stands.
+    failed = _gate([*_one_type_worse(), unseen])
+    assert failed["status"] == "fail"
+
+
 def test_one_credibly_worse_task_type_fails():
     result = _gate(_one_type_worse())
     assert result["status"] == "fail"
