@@ -14,12 +14,15 @@ def model(dbt, session):
     reuse = dbt.config.get("reuse")
 
     def compute(run_id):
+        judges = dbt.ref("int_primary_judges").df()
         return summarise_quality(
             dbt.ref("int_posterior_draws").df(),
             dbt.ref("int_judgement_counts_aggregated").df(),
             dbt.ref("int_region_traffic_weights").df(),
             dbt.ref("int_evaluated_models").df(),
             hdi_prob=float(config_literal(hdi_prob, 0.95)),
+            # the judge the fit used, also when llm_migration_primary_judge names one
+            primary_judge=dict(zip(judges["metric"], judges["judge_id"], strict=True)),
         )
 
     fingerprint = dbt.ref("int_run_fingerprint")

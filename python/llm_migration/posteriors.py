@@ -12,6 +12,7 @@ so a difference or a traffic-weighted sum is computed draw by draw.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import arviz as az
@@ -60,6 +61,7 @@ COMPARISON_COLUMNS = [
     "prob_better",
     "prob_noninferior",
     "prob_worse_beyond_margin",
+    "prob_worse_own_evidence",
     "computed_at",
 ]
 JUDGE_CALIBRATION_COLUMNS = [
@@ -441,6 +443,8 @@ def compare_to_incumbent(
     models: pd.DataFrame,
     metric_config: dict,
     hdi_prob: float = 0.95,
+    counts: pd.DataFrame | None = None,
+    primary_judge: dict | None = None,
 ) -> pd.DataFrame:
     """Each candidate against the incumbent per region and overall, positive = better.
 
@@ -457,6 +461,11 @@ def compare_to_incumbent(
         metric in the draws needs an entry.
     hdi_prob : float
         Probability mass of the highest-density intervals.
+    counts : pandas.DataFrame, optional
+        The sufficient statistics the model was fitted on. With them each regional row also
+        gets ``prob_worse_own_evidence`` (see :func:`own_evidence_theta`); without, it is null.
+    primary_judge : dict, optional
+        metric -> judge whose verdicts the fit used (default as in ``fit_calibration_model``).
 
     Returns
     -------
@@ -469,7 +478,10 @@ def compare_to_incumbent(
         regions, shares renormalised over them, so both sides of an overall comparison describe
         the same traffic. A candidate sharing no region with the incumbent on a metric gets no
         rows for it; one whose shared regions carry no production traffic gets its regional
-        rows but no 'ALL' row.
+        rows but no 'ALL' row. ``prob_worse_own_evidence`` is P(diff < -margin) when each
+        region's rates rest on that region's data alone (null on 'ALL'): the regional gate
+        clears a region only when this agrees, so partial pooling cannot clear a small region
+        on the strength of the others.
     """
     hdi_prob = _check_hdi_prob(hdi_prob)
     draws, run_id = _read_draws(draws)
@@ -527,9 +539,111 @@ def compare_to_incumbent(
     out["prob_better"] = (flat > 0).mean(axis=0)
     out["prob_noninferior"] = (flat > -margins).mean(axis=0)
     out["prob_worse_beyond_margin"] = (flat < -margins).mean(axis=0)
+    own = [None] * len(out)
+    if counts is not None:
+        own_theta = own_evidence_theta(draws, counts, primary_judge)
+        for i, (candidate, region, metric, margin) in enumerate(keys):
+            if region == ALL_REGIONS:
+                continue
+            sign = 1.0 if settings[metric][0] == "higher_is_better" else -1.0
+            diff = sign * (
+                own_theta[(candidate, region, metric)] - own_theta[(incumbent, region, metric)]
+            )
+            if not np.isnan(diff).any():
+                own[i] = float((diff < -margin).mean())
+    out["prob_worse_own_evidence"] = _nullable_float(own)
     out["run_id"] = run_id
     out["computed_at"] = _now()
     return out[COMPARISON_COLUMNS]
+
+
+def own_evidence_theta(
+    draws: pd.DataFrame, counts: pd.DataFrame, primary_judge: dict | None = None, grid: int = 512
+) -> dict:
+    """Draws of each cell's true rate from that cell's own data, without regional pooling.
+
+    Per posterior draw of the primary judge's sensitivity and specificity for the cell's model
+    and metric (the fit's judge error, shared across regions), the rate is drawn from its
+    likelihood in that cell alone (the DESIGN likelihood: J of T judged positive, H1 of L1 and
+    H0 of L0 labelled ones human-positive, plus labels on unjudged traces) under a flat prior,
+    by inverse-CDF sampling on a grid refined around the likelihood's mass. The judge error
+    still borrows strength across regions; the rate does not. A cell whose judge error has no
+    draws gets NaN.
+
+    Returns
+    -------
+    dict
+        (model_id, region, metric) -> array (chain x draw), paired with the fit's draws.
+        Seeded per cell, so the same inputs give the same draws.
+    """
+    draws, _ = _read_draws(draws)
+    evidence = cell_evidence(counts, primary_judge)
+    theta = _cube(draws, "theta", ["model_id", "region", "metric"])
+    shape = theta.values.shape[:2]
+    error = {}
+    for quantity in ("sensitivity", "specificity"):
+        cube = _cube(draws, quantity, ["judge_id", "model_id", "metric"])
+        for i, key in enumerate(cube.index.itertuples(index=False)):
+            error[(quantity, *key)] = cube.values[:, :, i].ravel()
+    out = {}
+    for row in evidence.itertuples(index=False):
+        key = (row.model_id, row.region, row.metric)
+        n = shape[0] * shape[1]
+        if row.judge_id is None or pd.isna(row.judge_id) or row.n_judged == 0:
+            se = sp = np.full(n, 0.75)  # no verdicts: the rate rests on the labels alone
+        else:
+            se = error.get(("sensitivity", row.judge_id, row.model_id, row.metric))
+            sp = error.get(("specificity", row.judge_id, row.model_id, row.metric))
+            if se is None or sp is None:
+                out[key] = np.full(shape, np.nan)
+                continue
+        seed = zlib.crc32("|".join(map(str, key)).encode())
+        sample = _sample_own_rate(row, se, sp, np.random.default_rng(seed), grid)
+        out[key] = sample.reshape(shape)
+    return out
+
+
+def _sample_own_rate(row, se: np.ndarray, sp: np.ndarray, rng, grid: int) -> np.ndarray:
+    """One rate per (se, sp) draw from the cell's own likelihood (see own_evidence_theta)."""
+    t, j = float(row.n_judged), float(row.n_judged_positive)
+    l1, h1 = float(row.n_labeled_judged_positive), float(row.n_human_positive_judged_positive)
+    l0, h0 = float(row.n_labeled_judged_negative), float(row.n_human_positive_judged_negative)
+    lu, hu = float(row.n_labeled_unjudged), float(row.n_human_positive_unjudged)
+    # log L = (J - L1) log q + (T - J - L0) log(1 - q) + H log(theta) + (L - H) log(1 - theta),
+    # q = theta Se + (1 - theta)(1 - Sp), H and L the labels' positives and total (terms free of
+    # theta dropped): the labelled traces' judge verdicts enter through q's factors.
+    n_pos_q, n_neg_q = j - l1, t - j - l0
+    n_hum = h1 + h0 + hu
+    n_not = (l1 - h1) + (l0 - h0) + (lu - hu)
+    se, sp = se[:, None], sp[:, None]
+
+    def log_likelihood(theta):
+        q = np.clip(theta * se + (1.0 - theta) * (1.0 - sp), 1e-300, 1.0 - 1e-16)
+        return (
+            n_pos_q * np.log(q)
+            + n_neg_q * np.log1p(-q)
+            + n_hum * np.log(theta)
+            + n_not * np.log1p(-theta)
+        )
+
+    # A coarse grid over (0, 1) finds where the mass is; a fine grid there samples it.
+    coarse = (np.arange(grid) + 0.5) / grid
+    ll = log_likelihood(coarse[None, :])
+    ll -= ll.max(axis=1, keepdims=True)
+    alive = ll > -40.0
+    first = np.argmax(alive, axis=1)
+    last = grid - 1 - np.argmax(alive[:, ::-1], axis=1)
+    low = np.maximum(first - 1, 0) / grid
+    high = np.minimum(last + 2, grid) / grid
+    fine = low[:, None] + (high - low)[:, None] * (np.arange(grid) + 0.5)[None, :] / grid
+    ll = log_likelihood(fine)
+    weight = np.exp(ll - ll.max(axis=1, keepdims=True))
+    cdf = np.cumsum(weight, axis=1)
+    cdf /= cdf[:, -1:]
+    pick = (cdf < rng.random(len(cdf))[:, None]).sum(axis=1)
+    pick = np.minimum(pick, grid - 1)
+    step = (high - low) / grid
+    return low + step * (pick + rng.random(len(cdf)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -396,3 +396,105 @@ def test_summaries_of_a_real_fit():
     diagnostics = sampler_diagnostics(draws)
     assert diagnostics.loc[0, "chains"] == 2 and diagnostics.loc[0, "draws"] == 100
     assert isinstance(diagnostics.loc[0, "is_trusted"], (bool, np.bool_))
+
+
+# --------------------------------------------------------------------------------------------
+# Own-evidence probability of a regional regression
+# --------------------------------------------------------------------------------------------
+
+SE, SP = 0.9, 0.85
+
+
+def _judged(model, region, n, theta):
+    """Judged counts whose positive share is exactly what theta implies (no labels)."""
+    q = theta * SE + (1 - theta) * (1 - SP)
+    positive = round(n * q)
+    return [
+        (model, region, "correctness", "j", True, None, positive),
+        (model, region, "correctness", "j", False, None, n - positive),
+    ]
+
+
+def _exact_own_rate(n, positive, size, rng):
+    """Exact draws of theta given J of T judged positive, known Se/Sp, flat prior on theta:
+    q = theta Se + (1 - theta)(1 - Sp) is then Beta(J + 1, T - J + 1) truncated to [1 - Sp, Se]."""
+    from scipy import stats
+
+    beta = stats.beta(positive + 1, n - positive + 1)
+    low, high = beta.cdf(1 - SP), beta.cdf(SE)
+    q = beta.ppf(low + (high - low) * rng.random(size))
+    return (q - (1 - SP)) / (SE + SP - 1)
+
+
+def test_own_evidence_keeps_a_small_regions_regression_that_pooling_hides():
+    # Pooled draws say the candidate is 3 points better everywhere (what partial pooling does to
+    # a region of 1% of the traffic); the small region's own judged counts say 8 points worse.
+    rng = np.random.default_rng(5)
+    shape = (2, 1000)
+    theta = {}
+    for region in ("us", "latam"):
+        theta[("inc", region, "correctness")] = rng.normal(0.80, 0.01, shape)
+        theta[("cand", region, "correctness")] = rng.normal(0.83, 0.01, shape)
+    judged = [("j", model, "correctness") for model in ("inc", "cand")]
+    sensitivity = {key: np.full(shape, SE) for key in judged}  # the judge's error, known
+    specificity = {key: np.full(shape, SP) for key in judged}
+    draws = make_draws(theta=theta, sensitivity=sensitivity, specificity=specificity)
+    counts = pd.DataFrame(
+        _judged("inc", "us", 6000, 0.80)
+        + _judged("cand", "us", 6000, 0.83)
+        + _judged("inc", "latam", 100, 0.80)
+        + _judged("cand", "latam", 100, 0.72),
+        columns=COUNTS_COLUMNS,
+    )
+    traffic = pd.DataFrame({"region": ["us", "latam"], "traffic_share": [0.99, 0.01]})
+    out = compare_to_incumbent(
+        as_read_back(draws),
+        traffic,
+        MODELS,
+        {"correctness": METRICS["correctness"]},
+        counts=counts,
+    ).set_index("region")
+    # The pooled probability clears latam; its own data do not.
+    assert out.loc["latam", "prob_worse_beyond_margin"] < 0.01
+    # Exact own-data probability by independent sampling (truncated Beta); the package's
+    # estimate comes from 2,000 draws, so its Monte Carlo sd is at most 0.011: allow 4 sd.
+    exact_rng = np.random.default_rng(11)
+    n_exact = 400_000
+    for region, n, cand_rate in (("latam", 100, 0.72), ("us", 6000, 0.83)):
+        cand = _exact_own_rate(
+            n, round(n * (cand_rate * SE + (1 - cand_rate) * (1 - SP))), n_exact, exact_rng
+        )
+        inc = _exact_own_rate(n, round(n * (0.80 * SE + 0.2 * (1 - SP))), n_exact, exact_rng)
+        exact = float(((cand - inc) < -0.02).mean())
+        assert out.loc[region, "prob_worse_own_evidence"] == pytest.approx(exact, abs=0.045)
+    assert out.loc["latam", "prob_worse_own_evidence"] > 0.5
+    assert out.loc["us", "prob_worse_own_evidence"] < 0.01
+    assert pd.isna(out.loc["ALL", "prob_worse_own_evidence"])
+    # Without counts the column is null (and the regional gate does not clear on it).
+    bare = compare_to_incumbent(draws, traffic, MODELS, {"correctness": METRICS["correctness"]})
+    assert bare["prob_worse_own_evidence"].isna().all()
+
+
+def test_own_evidence_from_labels_alone_is_the_beta_posterior():
+    # A cell with labels on unjudged traces only: theta | data ~ Beta(1 + H, 1 + L - H).
+    from scipy import stats
+
+    from llm_migration.posteriors import own_evidence_theta
+
+    shape = (4, 1000)
+    draws = make_draws(theta={("inc", "eu", "correctness"): np.full(shape, 0.5)})
+    counts = pd.DataFrame(
+        [
+            ("inc", "eu", "correctness", None, None, True, 30),
+            ("inc", "eu", "correctness", None, None, False, 10),
+        ],
+        columns=COUNTS_COLUMNS,
+    )
+    sample = own_evidence_theta(draws, counts)[("inc", "eu", "correctness")].ravel()
+    exact = stats.beta(31, 11)
+    # 4,000 draws: the sd of a tail share is at most 0.008; allow 4 sd.
+    for x in (0.65, 0.75, 0.8):
+        assert (sample < x).mean() == pytest.approx(exact.cdf(x), abs=0.032)
+    # Seeded per cell: the same inputs give the same draws.
+    again = own_evidence_theta(draws, counts)[("inc", "eu", "correctness")].ravel()
+    assert np.array_equal(sample, again)

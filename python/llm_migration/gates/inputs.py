@@ -22,6 +22,7 @@ COMPARISON_COLUMNS = (
     "prob_better",
     "prob_noninferior",
     "prob_worse_beyond_margin",
+    "prob_worse_own_evidence",
     "run_id",
 )
 POSTERIOR_COLUMNS = (

@@ -296,6 +296,20 @@ class _Planner:
             sd_now = width / (2.0 * self.z_hdi)
         else:
             return []
+        # A region cleared by pooling alone is held open by its own data: plan for the sd those
+        # imply (the same mean, the own-data probability), and scale the cells' sds with it so
+        # their effective sample sizes describe the region's own evidence.
+        p_own = _number(comparison.get("prob_worse_own_evidence", float("nan")))
+        if (
+            gate_id == "regional_regression"
+            and gap > 0
+            and not math.isnan(p_own)
+            and 1.0 - p_own < p_ok
+            and 0.0 < p_own < 0.5
+        ):
+            sd_own = gap / _Z(1.0 - p_own)
+            usable = {m: (p, s * sd_own / sd_now) for m, (p, s) in usable.items()}
+            sd_now = sd_own
         p_pass = (
             rule.prob_noninferior_required
             if gate_id == "overall_noninferiority"
@@ -307,6 +321,26 @@ class _Planner:
             f"{gate_id} for {metric} {where}: diff {fmt_pp(mean, signed=True)} vs margin "
             f"{fmt_pp(margin)}, comparison sd {sd_now:.4f}"
         )
+        if gate_id == "regional_regression" and gap > 0 and p_own >= 0.5:
+            # Cleared by pooling, while the region's own data point to a regression: no sd
+            # target from the pooled mean means anything; ask for a random sample there.
+            minimum = self.policy.min_human_labels_per_model
+            return [
+                self._row(
+                    candidate,
+                    m,
+                    region,
+                    metric,
+                    gate_id,
+                    cells[m],
+                    None,
+                    minimum,
+                    f"{base}; clear only with pooling across regions while {region}'s own data "
+                    f"point to a regression (P(worse)={p_own:.2f}): label a random sample of at "
+                    f"least {minimum} there",
+                )
+                for m in (candidate, incumbent)
+            ]
         if abs(gap) < 1e-9:
             return [
                 self._row(

@@ -12,7 +12,10 @@ both per metric):
 * ``regional_regression`` (every region in the candidate's scope, see ``scope_of_candidate``):
   fail when P(worse beyond margin) >= p_block; pass when P(worse beyond margin) <= 1 - p_block,
   i.e. the evidence against a regression is as strong
-  as the evidence a block demands for one (4:1 at the default 0.8); otherwise inconclusive. A
+  as the evidence a block demands for one (4:1 at the default 0.8), *and* the region's own data
+  agree (``prob_worse_own_evidence``, the same probability with the region's rates drawn from
+  its data alone: partial pooling would otherwise clear a region of 1% of the traffic on the
+  strength of the others); otherwise inconclusive. A
   region does not have to prove non-inferiority on its own (regions hold a fraction of the
   labels); it must not plausibly regress. A region with no comparison row is inconclusive, so a
   good average can never stand in for a region that was not measured.
@@ -172,7 +175,29 @@ def regional_regression_gates(
                     rule.prob_regional_regression_clears,
                 )
                 figure = f"P(worse by >{margin})={shown}"
-                if status == FAIL:
+                # Partial pooling pulls a small region towards the others: it is cleared only
+                # when its own data agree (prob_worse_own_evidence, no pooling across regions).
+                p_own = row.get("prob_worse_own_evidence")
+                pooled_only = status == PASS and (
+                    is_missing(p_own) or not 1.0 - p_own >= rule.prob_regional_regression_blocks
+                )
+                if pooled_only:
+                    status = INCONCLUSIVE
+                if pooled_only and is_missing(p_own):
+                    reason = (
+                        f"{metric} in {region} is clear only with pooling across regions "
+                        f"({figure}); without the region's own-data probability it is not "
+                        f"cleared; {_effect(row)}"
+                    )
+                elif pooled_only:
+                    own = fmt_prob(p_own, rule.prob_regional_regression_clears)
+                    reason = (
+                        f"{metric} in {region} is clear only with pooling across regions "
+                        f"({figure}), but {region}'s own data leave P(worse by >{margin})="
+                        f"{own} > {fmt_prob(rule.prob_regional_regression_clears)}: label "
+                        f"or collect more traces there; {_effect(row)}"
+                    )
+                elif status == FAIL:
                     reason = (
                         f"{metric} regresses in {region} ({figure} >= "
                         f"{fmt_prob(rule.prob_regional_regression_blocks)}; "

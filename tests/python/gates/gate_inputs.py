@@ -37,6 +37,8 @@ def comparison(
         "prob_better": 1 - normal.cdf(0.0),
         "prob_noninferior": 1 - normal.cdf(-margin),
         "prob_worse_beyond_margin": normal.cdf(-margin),
+        # the region's own data, unpooled: as sure as the pooled figure unless a test says not
+        "prob_worse_own_evidence": None if region == "ALL" else normal.cdf(-margin),
         "run_id": run_id,
         "computed_at": pd.Timestamp("2026-01-01", tz="UTC"),
     }

@@ -148,6 +148,27 @@ def test_a_region_near_zero_settles_towards_pass_at_the_block_threshold():
     assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)
 
 
+def test_a_region_cleared_only_by_pooling_is_planned_on_its_own_evidence():
+    # Pooled: diff 0, sd 0.5pp (P(worse) = Phi(-4), cleared); the region's own data: P(worse)
+    # 0.345 = Phi(-0.4), i.e. sd 5pp at the same mean. The plan is the one for sd 5pp: cells
+    # scaled to 0.05 / sqrt(2) (N = 200 each), a = 2 * 0.25 * z(0.8)^2 / 0.02^2 - 200 = 685.4.
+    own = NormalDist(0.0, 0.05).cdf(-0.02)
+    row = comparison(region="latam", mean=0.0, sd=0.005, prob_worse_own_evidence=own)
+    pooled_sd = 0.005 / math.sqrt(2)
+    plan = _plan(
+        [_gate("regional_regression", "latam")], [row], _cells("latam", pooled_sd, pooled_sd)
+    )
+    expected = 2 * 0.25 * Z(0.8) ** 2 / 0.02**2 - 200
+    assert plan["additional_labels_needed"].tolist() == [math.ceil(expected)] * 2
+    # Own data pointing to a regression: a random sample there, whatever the pooled sd says.
+    row = comparison(region="latam", mean=0.0, sd=0.005, prob_worse_own_evidence=0.7)
+    plan = _plan(
+        [_gate("regional_regression", "latam")], [row], _cells("latam", pooled_sd, pooled_sd)
+    )
+    assert plan["additional_labels_needed"].tolist() == [100, 100]
+    assert "own data point to a regression" in plan.loc["cand", "reason"]
+
+
 def test_an_effect_on_the_margin_is_listed_at_the_cap_and_flagged():
     row = comparison(mean=-0.02, sd=0.03)
     plan = _plan(

@@ -134,6 +134,24 @@ def test_a_region_without_a_comparison_is_inconclusive():
     assert "in eu-west" in by_region["eu-west"]["reason"]
 
 
+def test_a_region_cleared_only_by_pooling_stays_open():
+    # The pooled posterior clears latam (P(worse) 0.02), its own data do not (0.45): a region
+    # of 1% of the traffic used to pass on the strength of the others and let a candidate ship.
+    pooled_only = _regional(
+        comparison(region="latam", mean=0.0, sd=0.01, prob_worse_own_evidence=0.45)
+    )
+    assert pooled_only["status"] == "inconclusive"
+    assert "clear only with pooling across regions" in pooled_only["reason"]
+    assert "latam's own data leave P(worse by >2pp)=0.45 > 0.20" in pooled_only["reason"]
+    unknown = _regional(comparison(region="latam", mean=0.0, sd=0.01, prob_worse_own_evidence=None))
+    assert unknown["status"] == "inconclusive"
+    agreed = _regional(comparison(region="latam", mean=0.0, sd=0.01, prob_worse_own_evidence=0.2))
+    assert agreed["status"] == "pass"
+    # A failure stands on the pooled figure alone.
+    failed = _regional(comparison(region="latam", mean=-0.05, sd=0.01, prob_worse_own_evidence=0.1))
+    assert failed["status"] == "fail"
+
+
 def test_regional_missing_probability_is_inconclusive():
     result = _regional(comparison(region="eu-west", prob_worse_beyond_margin=float("nan")))
     assert result["status"] == "inconclusive"
