@@ -426,10 +426,10 @@ def _metric_settings(metric_config: dict, metrics: list[str]) -> dict:
             margin = float(entry.get("margin"))
         except (TypeError, ValueError):
             margin = float("nan")
-        if not margin >= 0:
+        if not 0 <= margin < 0.5:
             problems.append(
-                f"metric_config[{metric!r}].margin must be a number >= 0, "
-                f"got {entry.get('margin')!r}"
+                f"metric_config[{metric!r}].margin must be an absolute rate difference in "
+                f"[0, 0.5) (0.02 = 2 points), got {entry.get('margin')!r}"
             )
         settings[metric] = (direction, margin)
     if problems:

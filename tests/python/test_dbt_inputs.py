@@ -478,3 +478,25 @@ def test_a_traffic_mix_without_positive_shares_is_an_error(tmp_path, mix, named)
     )
     assert result.returncode != 0
     assert "var llm_migration_traffic_mix" in result.stdout and named in result.stdout
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize(
+    ("metrics", "named"),
+    [
+        ({"correctness": {"direction": "higher_is_better", "margin": 2}}, "correctness.margin"),
+        ({"correctness": {"direction": "up", "margin": 0.02}}, "correctness.direction"),
+        ({"correctness": {"direction": "higher_is_better"}}, "correctness.margin"),
+    ],
+)
+def test_a_malformed_metric_config_stops_the_first_model(tmp_path, metrics, named):
+    # A margin written in points (2 for 2 points) used to be accepted and every demo candidate
+    # shipped; the fit ran before any check.
+    result = run_dbt(
+        ["compile", "--select", "stg_judge_scores__judgements"],
+        tmp_path / "metrics.duckdb",
+        {"llm_migration_metrics": metrics},
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "var llm_migration_metrics" in result.stdout and named in result.stdout

@@ -339,8 +339,11 @@ def _metric_policy(
                 f"{path}.margin: expected a number, got {type(margin).__name__} {margin!r}"
             )
             margin = None
-        elif margin < 0:
-            problems.append(f"{path}.margin: must not be negative, got {margin!r}")
+        elif not 0 <= margin < 0.5:
+            problems.append(
+                f"{path}.margin: must be an absolute rate difference in [0, 0.5) "
+                f"(0.02 = 2 points), got {margin!r}"
+            )
             margin = None
         else:
             margin = float(margin)

@@ -209,4 +209,7 @@ def test_metric_config_problems_are_reported_with_their_source_path():
     message = _problems({}, {"correctness": {"direction": "sideways", "margin": 0.02}})
     assert "metric_vars.correctness.direction" in message
     message = _problems({}, {"refusal": {"direction": "lower_is_better", "margin": -0.02}})
-    assert "metric_vars.refusal.margin: must not be negative" in message
+    assert "metric_vars.refusal.margin: must be an absolute rate difference" in message
+    # A margin written in points would clear every regression (all demo candidates shipped).
+    message = _problems({}, {"refusal": {"direction": "lower_is_better", "margin": 2}})
+    assert "metric_vars.refusal.margin: must be an absolute rate difference in [0, 0.5)" in message
