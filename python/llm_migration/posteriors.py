@@ -541,7 +541,7 @@ def compare_to_incumbent(
     out["prob_worse_beyond_margin"] = (flat < -margins).mean(axis=0)
     own = [None] * len(out)
     if counts is not None:
-        own_theta = own_evidence_theta(draws, counts, primary_judge)
+        own_theta = _own_evidence_theta(draws, counts, primary_judge, grid=256)
         for i, (candidate, region, metric, margin) in enumerate(keys):
             if region == ALL_REGIONS:
                 continue
@@ -558,7 +558,7 @@ def compare_to_incumbent(
 
 
 def own_evidence_theta(
-    draws: pd.DataFrame, counts: pd.DataFrame, primary_judge: dict | None = None, grid: int = 512
+    draws: pd.DataFrame, counts: pd.DataFrame, primary_judge: dict | None = None, grid: int = 256
 ) -> dict:
     """Draws of each cell's true rate from that cell's own data, without regional pooling.
 
@@ -576,7 +576,11 @@ def own_evidence_theta(
         (model_id, region, metric) -> array (chain x draw), paired with the fit's draws.
         Seeded per cell, so the same inputs give the same draws.
     """
-    draws, _ = _read_draws(draws)
+    return _own_evidence_theta(_read_draws(draws)[0], counts, primary_judge, grid)
+
+
+def _own_evidence_theta(draws, counts, primary_judge, grid) -> dict:
+    """own_evidence_theta on a draws table already read by _read_draws."""
     evidence = cell_evidence(counts, primary_judge)
     theta = _cube(draws, "theta", ["model_id", "region", "metric"])
     shape = theta.values.shape[:2]
@@ -627,14 +631,15 @@ def _sample_own_rate(row, se: np.ndarray, sp: np.ndarray, rng, grid: int) -> np.
         )
 
     # A coarse grid over (0, 1) finds where the mass is; a fine grid there samples it.
-    coarse = (np.arange(grid) + 0.5) / grid
+    n_coarse = 128
+    coarse = (np.arange(n_coarse) + 0.5) / n_coarse
     ll = log_likelihood(coarse[None, :])
     ll -= ll.max(axis=1, keepdims=True)
     alive = ll > -40.0
     first = np.argmax(alive, axis=1)
-    last = grid - 1 - np.argmax(alive[:, ::-1], axis=1)
-    low = np.maximum(first - 1, 0) / grid
-    high = np.minimum(last + 2, grid) / grid
+    last = n_coarse - 1 - np.argmax(alive[:, ::-1], axis=1)
+    low = np.maximum(first - 1, 0) / n_coarse
+    high = np.minimum(last + 2, n_coarse) / n_coarse
     fine = low[:, None] + (high - low)[:, None] * (np.arange(grid) + 0.5)[None, :] / grid
     ll = log_likelihood(fine)
     weight = np.exp(ll - ll.max(axis=1, keepdims=True))
