@@ -24,13 +24,34 @@
 
 with
 
+{#-
+    Kept models, and model_ids whose every models row was rejected (a role typo): their traces
+    say so rather than "not in the models input". The fingerprint covers both, so a refresh
+    re-checks a model's traces when its row is fixed or breaks.
+#}
 models as (
 
     select
         model_id,
-        {{ dbt.hash(dbt.concat(["model_id", "'|'", "coalesce(model_role, '')"])) }} as model_fingerprint
+        {{ dbt.hash(dbt.concat(["model_id", "'|'", "coalesce(model_role, '')"])) }} as model_fingerprint,
+        cast(null as {{ dbt.type_string() }}) as model_rejection_reason
     from {{ ref('int_models_checked') }}
     where rejection_reason is null
+
+    union all
+
+    select
+        model_id,
+        {{ dbt.hash(dbt.concat(["model_id", "'|rejected|'", "min(rejection_reason)"])) }} as model_fingerprint,
+        min(rejection_reason) as model_rejection_reason
+    from {{ ref('int_models_checked') }}
+    where rejection_reason is not null
+        and model_id is not null
+        and model_id not in (
+            select model_id from {{ ref('int_models_checked') }}
+            where rejection_reason is null
+        )
+    group by model_id
 
 ),
 
@@ -125,6 +146,8 @@ checked as (
             when traces_in_scope.row_issue is not null then traces_in_scope.row_issue
             when models.model_id is null
                 then {{ dbt.concat(["'unknown model_id: '", "traces_in_scope.model_id", "' (not in the models input)'"]) }}
+            when models.model_rejection_reason is not null
+                then {{ dbt.concat(["'its models row was rejected: '", "models.model_rejection_reason"]) }}
             when conflicting_keys.trace_id is not null
                 then 'trace_id appears more than once with conflicting content'
             when traces_in_scope.source_row_number > repeated_keys.first_source_row_number

@@ -2,16 +2,31 @@
     The CI switch: returns every candidate whose verdict is block (and, with
     llm_migration_fail_on_needs_more_labels, needs_more_labels). Severity comes from
     llm_migration_gate_severity: warn (default) for scheduled refreshes, error in a CI job so
-    `dbt build` exits non-zero.
+    `dbt build` exits non-zero. dbt reports only how many rows a test returned, so the
+    candidates it returns are also logged with their verdict summaries.
 -#}
-{{ config(severity=var('llm_migration_gate_severity')) }}
+{{ config(severity=llm_migration.gate_severity()) }}
+
+{%- set condition -%}
+verdict = 'block'
+    {%- if var('llm_migration_fail_on_needs_more_labels') %}
+    or verdict = 'needs_more_labels'
+    {%- endif %}
+{%- endset -%}
+
+{%- if execute -%}
+    {%- set verdicts = ref('fct_migration_verdicts') -%}
+    {%- if adapter.get_relation(verdicts.database, verdicts.schema, verdicts.identifier) is not none -%}
+        {%- set found = run_query('select candidate_model_id, verdict, summary from ' ~ verdicts ~ ' where ' ~ condition ~ ' order by candidate_model_id') -%}
+        {%- for row in found.rows -%}
+            {% do log("llm_migration: " ~ row[0] ~ " is " ~ row[1] ~ ": " ~ row[2], info=True) %}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endif %}
 
 select
     candidate_model_id,
     verdict,
     summary
 from {{ ref('fct_migration_verdicts') }}
-where verdict = 'block'
-    {%- if var('llm_migration_fail_on_needs_more_labels') %}
-    or verdict = 'needs_more_labels'
-    {%- endif %}
+where {{ condition }}

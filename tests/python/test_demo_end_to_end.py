@@ -174,6 +174,17 @@ def test_ci_switch_fails_the_build_only_when_asked(demo_build):
     )
     assert error.returncode != 0
     assert "assert_no_blocked_candidates" in error.stdout
+    # dbt itself says only "Got 2 results": the CI log must name the candidate and why.
+    assert "llm_migration: cand-regional is block: blocked: " in error.stdout
+    assert "eu-west" in error.stdout.split("llm_migration: cand-regional is block")[1]
+    typo = run_dbt(
+        ["test", "--select", "assert_no_blocked_candidates"],
+        demo_build,
+        {"llm_migration_gate_severity": "fatal"},
+        check=False,
+    )
+    assert typo.returncode != 0
+    assert "var llm_migration_gate_severity must be 'warn' or 'error', got fatal" in typo.stdout
 
 
 def test_every_output_row_carries_run_id_and_time(demo_build):

@@ -236,7 +236,7 @@ def test_tables_mode_gives_the_rows_of_the_files_build(builds):
     rejects = query(builds["tables"], "select input_name, reason from rejected_input_rows")
     # the broken inputs' defects reached the rejects table from tables too
     assert rejects.groupby("input_name").size().to_dict() == {
-        "traces": 8,
+        "traces": 9,
         "judge_scores": 7,
         "human_labels": 5,
         "models": 3,
