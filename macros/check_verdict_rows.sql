@@ -18,6 +18,7 @@
         serialised only for rejected rows.
     -#}
     {{ llm_migration.assert_input_not_shrunk(staging, input_name) }}
+    {{ llm_migration.assert_parse_settings_unchanged(input_name) }}
 
 with
 
@@ -134,6 +135,7 @@ select
     {{ column }},
     {%- endfor %}
     rejection_reason,
+    '{{ llm_migration.parse_settings() }}' as parse_settings,
     {{ llm_migration.build_timestamp() }} as refreshed_at,
     (select max(refreshed_at) from {{ ref('int_traces_checked') }}) as traces_watermark
 from checked

@@ -123,3 +123,40 @@
         {{ stage(base_rows_in_scope) }}
     ) as staged
 {% endmacro %}
+
+{% macro parse_settings() %}
+    {#-
+        Digest of the vars that decide how a verdict row is read: the metric names, their
+        aliases and the verdict spellings. Stored on every checked verdict and label row, so an
+        incremental refresh can tell that rows were read under other settings.
+    -#}
+    {%- set settings = {
+        'metrics': llm_migration.metric_names() | sort,
+        'aliases': var('llm_migration_metric_aliases', {}) or {},
+        'spellings': var('llm_migration_label_spellings'),
+    } -%}
+    {{ return(local_md5(tojson(settings, sort_keys=true))) }}
+{% endmacro %}
+
+{% macro assert_parse_settings_unchanged(input_name) %}
+    {#-
+        A refresh re-reads only the traces with new or changed rows: rows read under other
+        spellings, aliases or metric names would keep their old reading (a verdict spelling
+        added to rescue rejected rows would rescue none of them). Stop with a clear message.
+    -#}
+    {%- if execute and is_incremental() -%}
+        {%- set result = run_query(
+            "select min(parse_settings), max(parse_settings) from " ~ this) -%}
+        {%- set current = llm_migration.parse_settings() -%}
+        {%- for stored in result.rows[0] if stored is not none and stored != current -%}
+            {%- if loop.first -%}
+            {{ exceptions.raise_compiler_error(
+                "the rows of input '" ~ input_name ~ "' in " ~ this ~ " were read with other "
+                ~ "verdict spellings, metric names or metric aliases (vars "
+                ~ "llm_migration_label_spellings, llm_migration_metrics, "
+                ~ "llm_migration_metric_aliases) than this build's; a refresh re-reads only "
+                ~ "changed traces, so rebuild them all with `dbt build --full-refresh`.") }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
