@@ -34,6 +34,12 @@
     {%- set delivered_types = {} -%}
     {%- if execute -%}
         {%- if var('llm_migration_input_mode') == 'tables' -%}
+            {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+                {{ exceptions.raise_compiler_error(
+                    "input '" ~ input_name ~ "': table " ~ relation ~ " does not exist. Check "
+                    ~ "llm_migration_source_database, llm_migration_source_schema and "
+                    ~ "llm_migration_source_tables.") }}
+            {%- endif -%}
             {%- set columns = adapter.get_columns_in_relation(relation) -%}
             {%- for column in columns -%}
                 {%- do present.update({column.name | lower: column.name}) -%}
@@ -42,6 +48,12 @@
         {%- else -%}
             {%- set described = run_query('describe select * from ' ~ from_clause) -%}
             {%- set names = described.columns[0].values() | list -%}
+            {#- What DuckDB makes of an empty file: one made-up column. -#}
+            {%- if (format == 'csv' and names == ['column0']) or (format == 'jsonl' and names == ['json']) -%}
+                {{ exceptions.raise_compiler_error(
+                    "input '" ~ input_name ~ "' (" ~ location ~ ") is empty: it needs a header row "
+                    ~ "(CSV) or at least one object (JSON lines) with the columns " ~ contract.required | join(', ')) }}
+            {%- endif -%}
             {%- if format == 'csv' and names | length == 1 and ',' in names[0] -%}
                 {%- set header = names[0].split(',') -%}
                 {%- set problems = llm_migration.csv_field_count_problems(location, header) -%}

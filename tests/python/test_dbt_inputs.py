@@ -101,6 +101,7 @@ def _broken_inputs() -> dict[str, pd.DataFrame]:
     bad_traces = [
         {**first, "trace_id": "bad-missing-model", "model_id": None},
         {**first, "trace_id": "bad-unknown-model", "model_id": "gpt-nonexistent"},
+        {**first, "trace_id": "bad-model-row", "model_id": "cand-odd-role"},
         {**first, "trace_id": "bad-timestamp", "created_at": "last tuesday"},
         {**first, "trace_id": "bad-region", "region": "ALL"},
         {**first, "trace_id": "bad-latency", "latency_ms": "fast"},
@@ -214,7 +215,13 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
     broken = _broken_inputs()
     demo.write_inputs(broken, folder, formats)
     database = tmp_path / "broken.duckdb"
-    run_dbt(["build"], database, {"llm_migration_input_dir": str(folder), **FAST_FIT_VARS})
+    build = run_dbt(["build"], database, {"llm_migration_input_dir": str(folder), **FAST_FIT_VARS})
+    # A rejected models row takes its model out of every verdict: the build says so (a warning
+    # by default, an error with llm_migration_gate_severity: error).
+    assert (
+        "llm_migration: models row 6 (model_id cand-odd-role) was rejected, so that model is in "
+        "no verdict: role must be incumbent, candidate or ignore, got: champion"
+    ) in build.stdout
 
     counts = _reconciliation(database)
     assert (counts.delivered == counts.kept + counts.rejected).all()
@@ -235,6 +242,9 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
     assert reasons("traces", "trace_id=bad-missing-model") == ["missing required value: model_id"]
     assert reasons("traces", "trace_id=bad-unknown-model") == [
         "unknown model_id: gpt-nonexistent (not in the models input)"
+    ]
+    assert reasons("traces", "trace_id=bad-model-row") == [
+        "its models row was rejected: role must be incumbent, candidate or ignore, got: champion"
     ]
     assert reasons("traces", "trace_id=bad-timestamp") == [
         "created_at is not a timestamp: last tuesday"
@@ -352,6 +362,29 @@ def test_missing_input_file_and_ambiguous_files_fail_clearly(tmp_path):
     )
     assert result.returncode != 0
     assert "several files" in result.stdout
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize("format_", ["csv", "jsonl"])
+def test_an_empty_input_file_is_named_as_empty(tmp_path, format_):
+    # It used to be reported as missing every required column, "found: column0" (or json).
+    inputs, _ = demo.generate(SMALL)
+    folder = tmp_path / "empty"
+    demo.write_inputs(inputs, folder, {**dict.fromkeys(INPUT_NAMES, "csv"), "models": format_})
+    (folder / f"models.{format_}").write_text("")
+    result = _failed_build(tmp_path, folder, "base_models")
+    assert f"input 'models' ({folder / f'models.{format_}'}) is empty" in result.stdout
+
+
+@pytest.mark.dbt
+def test_a_source_table_that_does_not_exist_is_named(tmp_path):
+    # Tables mode with a misspelt schema used to report every required column as missing.
+    variables = {"llm_migration_input_mode": "tables", "llm_migration_source_schema": "llm_evl"}
+    result = run_dbt(
+        ["build", "--select", "base_models"], tmp_path / "tables.duckdb", variables, check=False
+    )
+    assert result.returncode != 0
+    assert "input 'models': table" in result.stdout and "does not exist" in result.stdout
 
 
 def _rewrite_jsonl(path, every: int, key: str, change) -> None:
@@ -500,3 +533,85 @@ def test_a_malformed_metric_config_stops_the_first_model(tmp_path, metrics, name
     )
     assert result.returncode != 0
     assert "var llm_migration_metrics" in result.stdout and named in result.stdout
+
+
+@pytest.mark.dbt
+def test_two_incumbents_stop_the_build_with_their_names(tmp_path):
+    inputs, _ = demo.generate(SMALL)
+    models = inputs["models"].copy()
+    models.loc[models.model_id == "cand-steady", "role"] = "incumbent"
+    inputs["models"] = models
+    folder = tmp_path / "two_incumbents"
+    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    result = _failed_build(tmp_path, folder, "+int_evaluated_models assert_exactly_one_incumbent")
+    assert "llm_migration: several models have role incumbent (cand-steady, incumbent-v1)" in (
+        result.stdout
+    )
+
+
+@pytest.mark.dbt
+def test_a_primary_judge_named_for_one_metric_leaves_the_others_automatic(tmp_path):
+    # Naming the judge for correctness used to drop refusal and style from int_primary_judges
+    # (and from the task-type counts), holding every candidate open on them.
+    inputs, _ = demo.generate(SMALL)
+    folder = tmp_path / "inputs"
+    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "parquet"))
+    database = tmp_path / "judges.duckdb"
+    variables = {
+        "llm_migration_input_dir": str(folder),
+        "llm_migration_primary_judge": {"correctness": "judge-sonnet-eval", "style": "judge-x"},
+    }
+    run_dbt(
+        ["build", "--select", "+int_primary_judges", "--indirect-selection", "cautious"],
+        database,
+        variables,
+    )
+    judges = query(database, "select * from int_primary_judges order by metric")
+    assert judges[["metric", "judge_id"]].values.tolist() == [
+        ["correctness", "judge-sonnet-eval"],
+        ["refusal", "judge-sonnet-eval"],  # not named: the judge with the most verdicts
+        ["style", "judge-x"],  # named without verdicts: kept as named, so the fit names it
+    ]
+    assert (judges.n_verdicts.iloc[:2] > 0).all() and judges.n_verdicts.iloc[2] == 0
+
+
+@pytest.mark.dbt
+def test_a_refresh_under_other_verdict_spellings_asks_for_a_full_refresh(tmp_path):
+    # A refresh re-reads only changed traces: a spelling added to rescue rejected verdicts used
+    # to rescue none of them (17 rows stayed rejected until a --full-refresh), silently.
+    inputs, _ = demo.generate(SMALL)
+    scores = inputs["judge_scores"].copy()
+    scores.loc[scores.index[:5], "judgement"] = "unsure"
+    inputs["judge_scores"] = scores
+    folder = tmp_path / "inputs"
+    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "parquet"))
+    database = tmp_path / "spellings.duckdb"
+    select = ["--select", "+int_judgements_checked", "+int_labels_checked"]
+    select += ["--indirect-selection", "cautious"]
+    variables = {"llm_migration_input_dir": str(folder)}
+    run_dbt(["build", *select], database, variables)
+    extended = {
+        **variables,
+        "llm_migration_label_spellings": {
+            "any": {
+                "positive": ["yes", "true", "1", "1.0", "pass", "passed", "positive"],
+                "negative": ["no", "false", "0", "0.0", "fail", "failed", "negative", "unsure"],
+            },
+            "correctness": {"positive": ["correct"], "negative": ["incorrect"]},
+            "refusal": {"positive": ["refused"], "negative": ["answered"]},
+            "style": {"positive": ["adherent"], "negative": ["non_adherent"]},
+        },
+    }
+    refused = run_dbt(["build", *select], database, extended, check=False)
+    assert refused.returncode != 0
+    assert "were read with other verdict spellings, metric names or metric aliases" in (
+        refused.stdout
+    )
+    assert "dbt build --full-refresh" in refused.stdout
+    run_dbt(["build", "--full-refresh", *select], database, extended)
+    reasons = query(
+        database,
+        "select count(*) as n from int_judgements_checked "
+        "where rejection_reason like '%cannot be read%unsure%'",
+    )
+    assert reasons.n.item() == 0
