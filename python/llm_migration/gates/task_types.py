@@ -4,9 +4,12 @@ Method (per metric; one gate row per candidate x metric):
 
 1. **Judge calibration per model.** The judge's error rates differ by the model under test
    (DESIGN), so sensitivity and specificity are estimated for each model x metric from that
-   model's human-labelled traces, pooled over task types (labels are too few per task type):
-   Se ~ Beta(1 + #judge+ & human+, 1 + #judge- & human+),
-   Sp ~ Beta(1 + #judge- & human-, 1 + #judge+ & human-).
+   model's human-labelled traces, pooled over task types (labels are too few per task type),
+   through the predictive values, which hold for random labels and for labels sampled within
+   each judge verdict alike: PPV ~ Beta(1 + #judge+ & human+, 1 + #judge+ & human-),
+   NPV ~ Beta(1 + #judge- & human-, 1 + #judge- & human+), q ~ Beta(1 + J, 1 + T - J) over all
+   the model's judged traces; theta = q PPV + (1 - q)(1 - NPV), Se = q PPV / theta,
+   Sp = (1 - q) NPV / (1 - theta).
    ``n_draws`` seeded draws of (Se, Sp) per model; draws with Se + Sp <= 1 (a judge no better
    than chance) are dropped. With no human labels Se and Sp stay uniform and every corrected rate
    is nearly uninformative, so the task types end up "possibly worse" — never silently fine.
@@ -76,8 +79,19 @@ def _calibrated_rates(
     weight = rows["n_traces"].to_numpy(dtype=float)
     paired = ~np.isnan(judge) & ~np.isnan(human)
     jp, hp, w = judge[paired] == 1.0, human[paired] == 1.0, weight[paired]
-    se = rng.beta(1 + np.sum(w[jp & hp]), 1 + np.sum(w[~jp & hp]), size=n_draws)
-    sp = rng.beta(1 + np.sum(w[~jp & ~hp]), 1 + np.sum(w[jp & ~hp]), size=n_draws)
+    # Se and Sp through the predictive values, which stay unbiased when labels are sampled
+    # within each judge verdict (a design the README allows), and the model's judged-positive
+    # share q over all its judged traces: theta = q PPV + (1 - q)(1 - NPV), Se = q PPV / theta,
+    # Sp = (1 - q) NPV / (1 - theta). Counting Se and Sp from the pairs directly is right for
+    # random labels only: with stratified labels it doubled false blocks in a simulation.
+    ppv = rng.beta(1 + np.sum(w[jp & hp]), 1 + np.sum(w[jp & ~hp]), size=n_draws)
+    npv = rng.beta(1 + np.sum(w[~jp & ~hp]), 1 + np.sum(w[~jp & hp]), size=n_draws)
+    is_judged = ~np.isnan(judge)
+    n_judged, n_positive = weight[is_judged].sum(), (weight * (judge == 1.0))[is_judged].sum()
+    q_model = rng.beta(1 + n_positive, 1 + n_judged - n_positive, size=n_draws)
+    theta_model = q_model * ppv + (1.0 - q_model) * (1.0 - npv)
+    se = q_model * ppv / theta_model
+    sp = (1.0 - q_model) * npv / (1.0 - theta_model)
     judged = rows[~np.isnan(judge)].assign(positive=lambda d: d["judge"] * d["n_traces"])
     per_task = judged.groupby("task_type")[["n_traces", "positive"]].sum().reindex(list(task_types))
     total = per_task["n_traces"].to_numpy(dtype=float)

@@ -249,3 +249,84 @@ def test_aggregated_counts_give_the_same_result_as_trace_rows():
     assert from_rows[0]["observed_value"] == from_counts[0]["observed_value"]
     assert from_rows[0]["status"] == from_counts[0]["status"]
     assert from_rows[0]["reason"] == from_counts[0]["reason"]
+
+
+def _stratified_rows(model, task_type, *, n, rate, judge_se, judge_sp, per_verdict, seed):
+    """Like task_rows, but humans label per_verdict traces among the judge's positives and as
+    many among its negatives (labels stratified by the judge's verdict, as the README allows)."""
+    rng = np.random.default_rng(seed)
+    truth = rng.random(n) < rate
+    judge = np.where(truth, rng.random(n) < judge_se, rng.random(n) >= judge_sp)
+    labelled = np.zeros(n, dtype=bool)
+    for verdict in (True, False):
+        labelled[rng.permutation(np.flatnonzero(judge == verdict))[:per_verdict]] = True
+    human = pd.array(
+        [bool(t) if keep else None for t, keep in zip(truth, labelled, strict=True)], "boolean"
+    )
+    return pd.DataFrame(
+        {
+            "model_id": model,
+            "task_type": task_type,
+            "metric": "correctness",
+            "is_judge_positive": judge,
+            "is_human_positive": human,
+        }
+    )
+
+
+def test_labels_stratified_by_the_judges_verdict_calibrate_without_bias():
+    # Both models truly at 0.80 in every task type; the judge is harsher on the candidate
+    # (Se 0.88, Sp 0.80) than on the incumbent (Se 0.96, Sp 0.55). 200 labels per verdict per
+    # task type: judge-negatives are labelled at several times the rate of judge-positives, so
+    # Se and Sp counted from the pairs are biased (corrected rates of 1.04 for the candidate
+    # and 1.11 for the incumbent: 8 points "worse", and the gate failed); through PPV and NPV
+    # the rates are 0.79 and 0.80.
+    from llm_migration.gates.task_types import _calibrated_rates
+
+    frames = []
+    for i, task in enumerate(("qa", "code", "summarize", "extract", "chat")):
+        frames.append(
+            _stratified_rows(
+                "cand",
+                task,
+                n=4000,
+                rate=0.8,
+                judge_se=0.88,
+                judge_sp=0.80,
+                per_verdict=200,
+                seed=100 + i,
+            )
+        )
+        frames.append(
+            _stratified_rows(
+                "inc",
+                task,
+                n=4000,
+                rate=0.8,
+                judge_se=0.96,
+                judge_sp=0.55,
+                per_verdict=200,
+                seed=200 + i,
+            )
+        )
+    result = _gate(frames)
+    assert result["status"] == "pass", result["reason"]
+    # The corrected rates themselves: the model-level posterior mean within 4 posterior sds of
+    # the truth (each task type's own sampling error averages out over the five).
+    data = pd.concat(frames, ignore_index=True)
+    rows = pd.DataFrame(
+        {
+            "model_id": data["model_id"],
+            "task_type": data["task_type"],
+            "judge": data["is_judge_positive"].astype(float),
+            "human": data["is_human_positive"].astype("Float64").to_numpy(float, na_value=np.nan),
+            "n_traces": 1.0,
+        }
+    )
+    types = ["qa", "code", "summarize", "extract", "chat"]
+    for model in ("cand", "inc"):
+        theta, _, valid, _ = _calibrated_rates(
+            rows[rows.model_id == model], types, 2000, np.random.default_rng(1)
+        )
+        overall = theta[valid].mean(axis=1)
+        assert abs(overall.mean() - 0.8) < 4 * overall.std() + 0.004, (model, overall.mean())
