@@ -53,7 +53,12 @@ def sampler_convergence_gates(
 
         if not run_ids:
             rows.append(
-                row(INCONCLUSIVE, f"no comparison rows with a run_id for {candidate}: no fit")
+                row(
+                    INCONCLUSIVE,
+                    f"{candidate} has no comparison with the incumbent, so no fit covers it: it "
+                    f"has no kept judged or labelled traces, or none in a region the incumbent "
+                    f"has",
+                )
             )
             continue
         fits = diagnostics[diagnostics["run_id"].astype(str).isin(run_ids)]

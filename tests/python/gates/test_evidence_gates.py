@@ -44,6 +44,14 @@ def test_no_diagnostics_for_the_run_is_inconclusive():
     assert _sampler(diagnostics().iloc[0:0])["status"] == "inconclusive"
 
 
+def test_a_candidate_without_comparisons_is_told_why():
+    # It used to read "no comparison rows with a run_id for cand: no fit".
+    row = _sampler(diagnostics(), good_comparisons().iloc[0:0])
+    assert row["status"] == "inconclusive"
+    assert row["reason"].startswith("cand has no comparison with the incumbent")
+    assert "no kept judged or labelled traces" in row["reason"]
+
+
 def test_every_run_behind_the_comparisons_must_be_trusted():
     comparisons = good_comparisons()
     comparisons.loc[1, "run_id"] = "run-2"
