@@ -503,14 +503,15 @@ def test_unit_tests_hold_under_a_customised_configuration(tmp_path):
 def test_a_traffic_mix_without_positive_shares_is_an_error(tmp_path, mix, named):
     # Such a region used to be dropped without a word while the others' shares no longer
     # summed to 1 (a negative share inflated them).
-    result = run_dbt(
-        ["compile", "--select", "int_region_traffic_weights"],
-        tmp_path / "mix.duckdb",
-        {"llm_migration_traffic_mix": mix},
-        check=False,
-    )
+    output = _compile_error(tmp_path, "int_region_traffic_weights", llm_migration_traffic_mix=mix)
+    assert "var llm_migration_traffic_mix" in output and named in output
+
+
+def _compile_error(tmp_path, select: str, **variables) -> str:
+    """dbt compile of ``select`` under ``variables`` must fail; its output."""
+    result = run_dbt(["compile", "--select", select], tmp_path / "vars.duckdb", variables, False)
     assert result.returncode != 0
-    assert "var llm_migration_traffic_mix" in result.stdout and named in result.stdout
+    return result.stdout
 
 
 @pytest.mark.dbt
@@ -525,14 +526,8 @@ def test_a_traffic_mix_without_positive_shares_is_an_error(tmp_path, mix, named)
 def test_a_malformed_metric_config_stops_the_first_model(tmp_path, metrics, named):
     # A margin written in points (2 for 2 points) used to be accepted and every demo candidate
     # shipped; the fit ran before any check.
-    result = run_dbt(
-        ["compile", "--select", "stg_judge_scores__judgements"],
-        tmp_path / "metrics.duckdb",
-        {"llm_migration_metrics": metrics},
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "var llm_migration_metrics" in result.stdout and named in result.stdout
+    output = _compile_error(tmp_path, "stg_judge_scores__judgements", llm_migration_metrics=metrics)
+    assert "var llm_migration_metrics" in output and named in output
 
 
 @pytest.mark.dbt

@@ -321,41 +321,27 @@ class _Planner:
             f"{gate_id} for {metric} {where}: diff {fmt_pp(mean, signed=True)} vs margin "
             f"{fmt_pp(margin)}, comparison sd {sd_now:.4f}"
         )
+
+        def both_cells(need, note) -> list[dict]:
+            return [
+                self._row(
+                    candidate, m, region, metric, gate_id, cells[m], None, need, f"{base}; {note}"
+                )
+                for m in (candidate, incumbent)
+            ]
+
         if gate_id == "regional_regression" and gap > 0 and p_own >= 0.5:
             # Cleared by pooling, while the region's own data point to a regression: no sd
             # target from the pooled mean means anything; ask for a random sample there.
             minimum = self.policy.min_human_labels_per_model
-            return [
-                self._row(
-                    candidate,
-                    m,
-                    region,
-                    metric,
-                    gate_id,
-                    cells[m],
-                    None,
-                    minimum,
-                    f"{base}; clear only with pooling across regions while {region}'s own data "
-                    f"point to a regression (P(worse)={p_own:.2f}): label a random sample of at "
-                    f"least {minimum} there",
-                )
-                for m in (candidate, incumbent)
-            ]
+            return both_cells(
+                minimum,
+                f"clear only with pooling across regions while {region}'s own data point to a "
+                f"regression (P(worse)={p_own:.2f}): label a random sample of at least "
+                f"{minimum} there",
+            )
         if abs(gap) < 1e-9:
-            return [
-                self._row(
-                    candidate,
-                    m,
-                    region,
-                    metric,
-                    gate_id,
-                    cells[m],
-                    None,
-                    None,
-                    f"{base}; the mean sits on the margin",
-                )
-                for m in (candidate, incumbent)
-            ]
+            return both_cells(None, "the mean sits on the margin")
         sd_target = _target_sd(gap, p_pass, rule.prob_regional_regression_blocks)
         shrink = min(sd_target / sd_now, 1.0)
         pair_variance = sum(s**2 for _, s in usable.values())
