@@ -267,11 +267,15 @@ def _count_row(
     # allowed are credibly worse and passes otherwise. Whether the evidence suffices overall is
     # the overall and regional gates' question; requiring every task type to be shown not worse
     # would hold back any candidate evaluated with a few hundred labels. It stays inconclusive
-    # when a task type's probability cannot be computed or a model has no human labels.
+    # when a task type's probability cannot be computed or a model has no human labels: an
+    # uncalibrated judge's "credible" regression would come from the prior on its error rates,
+    # so it neither passes nor fails.
     uncalibrated = min(labels_c, labels_i) == 0
-    if n_credible > limit:
+    if uncalibrated:
+        status = INCONCLUSIVE
+    elif n_credible > limit:
         status = FAIL
-    elif unknown.any() or uncalibrated:
+    elif unknown.any():
         status = INCONCLUSIVE
     else:
         status = PASS

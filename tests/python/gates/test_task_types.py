@@ -177,6 +177,20 @@ def test_without_human_labels_the_judge_is_uncalibrated_and_nothing_passes():
     assert "no human labels" in result["reason"]
 
 
+@pytest.mark.parametrize("rate", [0.70, 0.80, 0.90])
+def test_an_unlabelled_candidate_is_neither_passed_nor_failed(rate):
+    # Only the incumbent is labelled: the candidate's corrected rates rest on the prior of its
+    # judge's error rates, and "credibly worse" task types from that prior blocked a candidate
+    # whose truth was better (the unlabelled-candidate end-to-end build).
+    frames = [
+        task_rows("inc", t, n=2000, rate=0.8, n_labeled=150, seed=i) for i, t in enumerate(TYPES)
+    ]
+    frames += [task_rows("cand", t, n=2000, rate=rate, seed=10 + i) for i, t in enumerate(TYPES)]
+    result = _gate(frames)
+    assert result["status"] == "inconclusive"
+    assert "no human labels" in result["reason"]
+
+
 def test_missing_pieces_are_inconclusive():
     good = good_task_quality()
     assert _gate(good, incumbent=None)["status"] == "inconclusive"
