@@ -145,6 +145,12 @@
         added to rescue rejected rows would rescue none of them). Stop with a clear message.
     -#}
     {%- if execute and is_incremental() -%}
+        {%- set built = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- if 'parse_settings' not in built -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " was built by an earlier version of llm_migration (without "
+                ~ "parse_settings): rebuild it once with `dbt build --full-refresh`.") }}
+        {%- endif -%}
         {%- set result = run_query(
             "select min(parse_settings), max(parse_settings) from " ~ this) -%}
         {%- set current = llm_migration.parse_settings() -%}

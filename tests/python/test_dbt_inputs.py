@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -603,6 +604,13 @@ def test_a_refresh_under_other_verdict_spellings_asks_for_a_full_refresh(tmp_pat
         refused.stdout
     )
     assert "dbt build --full-refresh" in refused.stdout
+    run_dbt(["build", "--full-refresh", *select], database, extended)
+    # A table built before the column existed gets the same advice, not a binder error.
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("alter table int_labels_checked drop column parse_settings")
+    older = run_dbt(["build", *select], database, extended, check=False)
+    assert older.returncode != 0
+    assert "was built by an earlier version of llm_migration" in older.stdout
     run_dbt(["build", "--full-refresh", *select], database, extended)
     reasons = query(
         database,
