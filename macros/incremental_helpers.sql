@@ -154,15 +154,13 @@
         {%- set result = run_query(
             "select min(parse_settings), max(parse_settings) from " ~ this) -%}
         {%- set current = llm_migration.parse_settings() -%}
-        {%- for stored in result.rows[0] if stored is not none and stored != current -%}
-            {%- if loop.first -%}
+        {%- if result.rows[0] | reject('none') | reject('equalto', current) | list -%}
             {{ exceptions.raise_compiler_error(
                 "the rows of input '" ~ input_name ~ "' in " ~ this ~ " were read with other "
                 ~ "verdict spellings, metric names or metric aliases (vars "
                 ~ "llm_migration_label_spellings, llm_migration_metrics, "
                 ~ "llm_migration_metric_aliases) than this build's; a refresh re-reads only "
                 ~ "changed traces, so rebuild them all with `dbt build --full-refresh`.") }}
-            {%- endif -%}
-        {%- endfor -%}
+        {%- endif -%}
     {%- endif -%}
 {% endmacro %}

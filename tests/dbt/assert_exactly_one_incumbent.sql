@@ -15,13 +15,8 @@ where model_role = 'incumbent'
 having count(*) != 1
 {%- endset -%}
 
-{%- if execute -%}
-    {%- set models = ref('int_evaluated_models') -%}
-    {%- if adapter.get_relation(models.database, models.schema, models.identifier) is not none -%}
-        {%- for row in run_query(problem_sql).rows -%}
-            {% do log("llm_migration: " ~ row[1], info=True) %}
-        {%- endfor -%}
-    {%- endif -%}
-{%- endif %}
+{%- for row in llm_migration.rows_of_built_parent(ref('int_evaluated_models'), problem_sql) -%}
+    {% do log("llm_migration: " ~ row[1], info=True) %}
+{%- endfor %}
 
 {{ problem_sql }}

@@ -16,13 +16,8 @@ from {{ ref('int_models_checked') }}
 where rejection_reason is not null
 {%- endset -%}
 
-{%- if execute -%}
-    {%- set models = ref('int_models_checked') -%}
-    {%- if adapter.get_relation(models.database, models.schema, models.identifier) is not none -%}
-        {%- for row in run_query(rejected_sql ~ ' order by source_row_number').rows -%}
-            {% do log("llm_migration: models row " ~ row[0] ~ " (model_id " ~ row[1] ~ ") was rejected, so that model is in no verdict: " ~ row[2], info=True) %}
-        {%- endfor -%}
-    {%- endif -%}
-{%- endif %}
+{%- for row in llm_migration.rows_of_built_parent(ref('int_models_checked'), rejected_sql ~ ' order by source_row_number') -%}
+    {% do log("llm_migration: models row " ~ row[0] ~ " (model_id " ~ row[1] ~ ") was rejected, so that model is in no verdict: " ~ row[2], info=True) %}
+{%- endfor %}
 
 {{ rejected_sql }}

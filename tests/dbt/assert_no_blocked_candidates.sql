@@ -14,15 +14,10 @@ verdict = 'block'
     {%- endif %}
 {%- endset -%}
 
-{%- if execute -%}
-    {%- set verdicts = ref('fct_migration_verdicts') -%}
-    {%- if adapter.get_relation(verdicts.database, verdicts.schema, verdicts.identifier) is not none -%}
-        {%- set found = run_query('select candidate_model_id, verdict, summary from ' ~ verdicts ~ ' where ' ~ condition ~ ' order by candidate_model_id') -%}
-        {%- for row in found.rows -%}
-            {% do log("llm_migration: " ~ row[0] ~ " is " ~ row[1] ~ ": " ~ row[2], info=True) %}
-        {%- endfor -%}
-    {%- endif -%}
-{%- endif %}
+{%- set verdicts = ref('fct_migration_verdicts') -%}
+{%- for row in llm_migration.rows_of_built_parent(verdicts, 'select candidate_model_id, verdict, summary from ' ~ verdicts ~ ' where ' ~ condition ~ ' order by candidate_model_id') -%}
+    {% do log("llm_migration: " ~ row[0] ~ " is " ~ row[1] ~ ": " ~ row[2], info=True) %}
+{%- endfor %}
 
 select
     candidate_model_id,
