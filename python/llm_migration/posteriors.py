@@ -316,13 +316,11 @@ def summarise_quality(
     groups = theta.index.groupby(["model_id", "metric"], sort=True).indices
     weight_rows = []
     all_index = []
-    all_weights = {}
     for (model_id, metric), items in sorted(groups.items()):
         regions = theta.index.loc[items, "region"].tolist()
         weights = _region_weights(regions, shares)
         if weights is None:
             continue
-        all_weights[(model_id, metric)] = dict(zip(regions, weights, strict=True))
         weight_row = np.zeros(len(theta.index))
         weight_row[items] = weights
         weight_rows.append(weight_row)
@@ -367,29 +365,14 @@ def summarise_quality(
     # overall figures describe the same traffic (a candidate sampled evenly across regions
     # would otherwise be compared on another mix). A region with traffic but no data for the
     # rate leaves it undefined.
-    by_cell = out.set_index(["model_id", "region", "metric"])
+    n_cells = len(theta.index)  # out holds the theta cells first, then the 'ALL' rows
+    has_weight = weight_matrix > 0
     for column in ("judge_positive_rate", "human_positive_rate"):
-        overall_rates = []
-        for model_id, region, metric in zip(
-            out["model_id"], out["region"], out["metric"], strict=True
-        ):
-            if region != ALL_REGIONS:
-                overall_rates.append(None)
-                continue
-            weighted = [
-                (by_cell.at[(model_id, r, metric), column], w)
-                for r, w in all_weights[(model_id, metric)].items()
-                if w > 0
-            ]
-            overall_rates.append(
-                None
-                if any(pd.isna(value) for value, _ in weighted)
-                else float(sum(value * w for value, w in weighted))
-            )
-        is_all = out["region"].eq(ALL_REGIONS).to_numpy()
-        out.loc[is_all, column] = _nullable_float(
-            [v for v, a in zip(overall_rates, is_all, strict=True) if a]
-        ).to_numpy()
+        cell_rates = out[column].iloc[:n_cells].to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(cell_rates)
+        overall_rates = weight_matrix @ np.where(missing, 0.0, cell_rates)
+        overall_rates[(has_weight & missing).any(axis=1)] = np.nan
+        out[column] = _nullable_float(np.concatenate([cell_rates, overall_rates]))
     out["posterior_mean"] = flat.mean(axis=0)
     out["posterior_sd"] = flat.std(axis=0, ddof=1) if flat.shape[0] > 1 else 0.0
     out["hdi_low"] = low
