@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from llm_migration import drift
 from llm_migration.calibration import DRAWS_LONG_COLUMNS, _normalise_counts, cell_evidence
 
 ALL_REGIONS = "ALL"
@@ -639,43 +640,47 @@ def _sample_own_rate(row, se: np.ndarray, sp: np.ndarray, rng, grid: int) -> np.
 # ---------------------------------------------------------------------------------------------
 
 
-def cohen_kappa(n11: float, n10: float, n01: float, n00: float) -> float | None:
-    """Cohen's kappa of a 2x2 judge-vs-human table; None when undefined.
-
-    Parameters
-    ----------
-    n11, n10, n01, n00 : float
-        Pairs with (judge, human) = (pos, pos), (pos, neg), (neg, pos), (neg, neg).
-
-    Returns
-    -------
-    float or None
-        (p_o - p_e) / (1 - p_e); None without pairs or when chance agreement is 1 (both raters
-        gave a single, identical label throughout).
-    """
-    n = n11 + n10 + n01 + n00
-    if n <= 0:
-        return None
-    observed = (n11 + n00) / n
-    judge_pos, human_pos = (n11 + n10) / n, (n11 + n01) / n
-    expected = judge_pos * human_pos + (1 - judge_pos) * (1 - human_pos)
-    if expected >= 1:
-        return None
-    return float((observed - expected) / (1 - expected))
-
-
 def _labelled_pairs(counts: pd.DataFrame) -> pd.DataFrame:
-    """2x2 judge-vs-human tables per (judge, model, metric), over all regions."""
+    """2x2 judge-vs-human tables per (judge, model, metric) over all regions, with ``q``.
+
+    ``q`` is the share of positive verdicts among all the judge's verdicts on the model and
+    metric, labelled or not.
+    """
     problems: list[str] = []
     rows = _normalise_counts(counts, problems)
     if problems:
         raise ValueError("invalid counts:\n- " + "\n- ".join(problems))
-    rows = rows[rows["judge_id"].notna() & rows["is_human_positive"].notna()].copy()
+    rows = rows[rows["judge_id"].notna()].copy()
     cell = {"n11": (True, True), "n10": (True, False), "n01": (False, True), "n00": (False, False)}
     for name, (judge, human) in cell.items():
         mask = (rows["is_judge_positive"] == judge) & (rows["is_human_positive"] == human)
-        rows[name] = np.where(mask, rows["n_traces"], 0).astype(float)
-    return rows.groupby(["judge_id", "model_id", "metric"], as_index=False)[list(cell)].sum()
+        rows[name] = np.where(mask.fillna(False), rows["n_traces"], 0).astype(float)
+    rows["n_judged"] = rows["n_traces"].astype(float)
+    is_positive = rows["is_judge_positive"].eq(True).fillna(False)
+    rows["n_judged_positive"] = np.where(is_positive, rows["n_judged"], 0.0)
+    sums = [*cell, "n_judged", "n_judged_positive"]
+    out = rows.groupby(["judge_id", "model_id", "metric"], as_index=False)[sums].sum()
+    out["q"] = out["n_judged_positive"] / out["n_judged"]
+    return out[["judge_id", "model_id", "metric", *cell, "q"]]
+
+
+def traffic_weighted_kappa(n11, n10, n01, n00, q) -> np.ndarray:
+    """Judge-vs-human Cohen's kappa on the judged traffic from labelled pairs (NaN: undefined).
+
+    The labelled pairs give the predictive values PPV = n11 / (n11 + n10) and NPV = n00 /
+    (n00 + n01); ``q`` is the share of positive verdicts among all the judge's verdicts. The
+    traffic's 2x2 table is then (q PPV, q (1 - PPV), (1 - q)(1 - NPV), (1 - q) NPV), whether the
+    labels were drawn at random or within each judge verdict (the pairs' own table describes
+    the labelled sample only, which a stratified design enriches in the rarer verdict).
+    Undefined without pairs on a verdict the judge gives, or when chance agreement is 1.
+    ``n11, n10, n01, n00`` are pairs with (judge, human) = (pos, pos), (pos, neg), (neg, pos),
+    (neg, neg).
+    """
+    n11, n10, n01, n00, q = (np.asarray(x, dtype=float) for x in (n11, n10, n01, n00, q))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ppv = np.where(q > 0, n11 / (n11 + n10), 0.0)
+        npv = np.where(q < 1, n00 / (n00 + n01), 0.0)
+    return drift.cohen_kappa(q * ppv, (1 - q) * (1 - npv), (1 - q) * npv, q * (1 - ppv))
 
 
 def summarise_judge_calibration(
@@ -697,8 +702,10 @@ def summarise_judge_calibration(
     pandas.DataFrame
         fct_judge_calibration: one row per (judge, model, metric) with sensitivity and
         specificity draws. ``n_pairs`` counts the traces with both this judge's verdict and a
-        human label (all regions); ``cohen_kappa`` is the observed judge-vs-human kappa on those
-        pairs, null when undefined (no pairs, or chance agreement of 1).
+        human label (all regions); ``cohen_kappa`` is the judge-vs-human kappa on the model's
+        judged traffic (``traffic_weighted_kappa``: the pairs' predictive values weighted by the
+        judge's positive share over all its verdicts on the model, so random and
+        verdict-stratified labels estimate the same figure), null when undefined.
     """
     hdi_prob = _check_hdi_prob(hdi_prob)
     draws, run_id = _read_draws(draws)
@@ -720,7 +727,8 @@ def summarise_judge_calibration(
     out = out.merge(pairs, on=keys, how="left", validate="1:1")
     tables = out[["n11", "n10", "n01", "n00"]].fillna(0.0).to_numpy()
     out["n_pairs"] = tables.sum(axis=1).round().astype(np.int64)
-    out["cohen_kappa"] = _nullable_float([cohen_kappa(*row) for row in tables])
+    kappa = traffic_weighted_kappa(*tables.T, out["q"].to_numpy(dtype=float, na_value=np.nan))
+    out["cohen_kappa"] = _nullable_float(kappa)
     out["run_id"] = run_id
     out["computed_at"] = _now()
     return out[JUDGE_CALIBRATION_COLUMNS].reset_index(drop=True)
@@ -839,7 +847,7 @@ def sampler_diagnostics(draws: pd.DataFrame, thresholds: dict | None = None) -> 
 __all__ = [
     "ALL_REGIONS",
     "DRAWS_LONG_COLUMNS",
-    "cohen_kappa",
+    "traffic_weighted_kappa",
     "compare_to_incumbent",
     "sampler_diagnostics",
     "summarise_judge_calibration",

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from llm_migration import drift
 from llm_migration.calibration import (
     COUNTS_COLUMNS,
     DRAWS_LONG_COLUMNS,
@@ -18,11 +19,11 @@ from llm_migration.posteriors import (
     DIAGNOSTICS_COLUMNS,
     JUDGE_CALIBRATION_COLUMNS,
     QUALITY_COLUMNS,
-    cohen_kappa,
     compare_to_incumbent,
     sampler_diagnostics,
     summarise_judge_calibration,
     summarise_quality,
+    traffic_weighted_kappa,
 )
 
 MODELS = pd.DataFrame({"model_id": ["inc", "cand"], "model_role": ["incumbent", "candidate"]})
@@ -237,12 +238,43 @@ def test_comparison_needs_config_for_every_metric():
 # --------------------------------------------------------------------------------------------
 
 
-def test_cohen_kappa_by_hand():
+def test_traffic_weighted_kappa_by_hand():
+    # With q the pairs' own judged-positive share (25/50), the pairs' table is the traffic's:
     # p_o = 35/50, p_e = 0.5 * 0.6 + 0.5 * 0.4 = 0.5 -> kappa = 0.4
-    assert cohen_kappa(20, 5, 10, 15) == pytest.approx(0.4)
-    assert cohen_kappa(10, 0, 0, 10) == pytest.approx(1.0)
-    assert cohen_kappa(0, 0, 0, 0) is None
-    assert cohen_kappa(7, 0, 0, 0) is None  # everyone always says positive: chance agreement 1
+    assert traffic_weighted_kappa(20, 5, 10, 15, 0.5) == pytest.approx(0.4)
+    assert traffic_weighted_kappa(10, 0, 0, 10, 0.3) == pytest.approx(1.0)
+    assert np.isnan(traffic_weighted_kappa(0, 0, 0, 0, 0.5))  # no pairs
+    assert np.isnan(traffic_weighted_kappa(10, 5, 0, 0, 0.5))  # no pair where the judge says no
+    # the judge always says yes and so do the humans: chance agreement 1
+    assert np.isnan(traffic_weighted_kappa(7, 0, 0, 0, 1.0))
+
+
+def test_traffic_weighted_kappa_recovers_the_traffic_under_verdict_stratified_labels():
+    """Labels drawn 150 per judge verdict from traffic where the judge says yes 10% of the time.
+
+    Traffic: theta = 0.3, Se = 0.6, Sp = 0.95, so q = 0.3 * 0.6 + 0.7 * 0.05 = 0.215 and the
+    traffic's kappa is computed from its exact 2x2 table. The stratified sample holds half
+    positive verdicts, so the pairs' own kappa describes another population.
+    """
+    theta, se, sp = 0.3, 0.6, 0.95
+    p11, p01 = theta * se, theta * (1 - se)
+    p10, p00 = (1 - theta) * (1 - sp), (1 - theta) * sp
+    q = p11 + p10
+    truth = float(drift.cohen_kappa(p11, p01, p00, p10))
+    ppv, npv = p11 / q, p00 / (1 - q)
+    rng = np.random.default_rng(3)
+    n, reps = 150, 400
+    n11 = rng.binomial(n, ppv, reps)
+    n00 = rng.binomial(n, npv, reps)
+    weighted = traffic_weighted_kappa(n11, n - n11, n - n00, n00, q)
+    raw = drift.cohen_kappa(n11, n - n00, n00, n - n11)
+    # Mean of 400 replicates: its standard error is sd / 20; allow 4 of them.
+    tolerance = 4 * weighted.std(ddof=1) / np.sqrt(reps)
+    assert abs(weighted.mean() - truth) < tolerance, (weighted.mean(), truth, tolerance)
+    # The pairs' own kappa estimates the half-and-half sample's, which the test tells apart.
+    sample = float(drift.cohen_kappa(ppv / 2, (1 - npv) / 2, npv / 2, (1 - ppv) / 2))
+    assert abs(sample - truth) > 4 * tolerance
+    assert abs(raw.mean() - sample) < 4 * raw.std(ddof=1) / np.sqrt(reps)
 
 
 def test_judge_calibration_summary():
@@ -274,7 +306,11 @@ def test_judge_calibration_summary():
     out = out.set_index("model_id")
     inc = out.loc["inc"]
     assert inc["n_pairs"] == 50
-    assert inc["cohen_kappa"] == pytest.approx(0.4)
+    # PPV 20/25, NPV 15/25 from the pairs; the judge says yes on 25 of its 450 verdicts
+    assert inc["cohen_kappa"] == pytest.approx(
+        traffic_weighted_kappa(20, 5, 10, 15, 25 / 450), rel=1e-12
+    )
+    assert 0 < inc["cohen_kappa"] < 0.2  # the pairs alone: 0.4
     assert inc["sensitivity_mean"] == pytest.approx(0.85)
     assert inc["specificity_mean"] == pytest.approx(0.7)
     assert (inc["specificity_hdi_low"], inc["specificity_hdi_high"]) == pytest.approx((0.6, 0.8))
