@@ -10,16 +10,21 @@ the sd the gate itself saw is s = g / z(prob_noninferior) (z = standard normal q
 that is undefined (probability 0, 1 or missing, or on the other side of 1/2 from the mean, as a
 skewed posterior can be) s = HDI width / (2 z_{(1+hdi_prob)/2}) instead.
 
-* if g > 0 the gate is settled towards *pass* at sd s* = g / z(p), where p is
-  prob_noninferior_required for the overall gate and prob_regional_regression_blocks for a
-  region (a region passes when P(worse) <= 1 - p_block);
-* if g < 0 it is settled towards *fail* at s* = -g / z(p_block);
-* at g = 0 no amount of labels settles it (the mean sits on the margin).
+**How far to shrink it: assurance.** Labels cannot be planned at the current mean as if it
+would stay there: with the sd shrunk just to the point where the current mean would decide the
+gate, the new mean lands on the undecided side about half the time. The plan asks instead for a
+stated chance that the gate settles, either way, judged from the current posterior
+(``labeling_assurance``, default 0.8). Shrinking the sd from s to s_a leaves the future posterior
+mean distributed as Normal(m, s^2 - s_a^2) (the preposterior), so with tau = sqrt(s^2 - s_a^2)
 
-This assumes the current mean stays where it is. The needed shrinkage, f = s* / s, is applied to
-the two cells that make up the difference: the target variance of the pair is
-V* = f^2 (s_c^2 + s_i^2), with s_c, s_i the posterior sds of the candidate's and the
-incumbent's cell (fct_quality_posteriors, same region and metric).
+    P(pass) = Phi((g - z_pass s_a) / tau),   P(fail) = Phi((-g - z_fail s_a) / tau),
+
+with z_pass = z(p) for p = prob_noninferior_required on the overall gate and
+prob_regional_regression_blocks on a region (a region passes when P(worse) <= 1 - p_block), and
+z_fail = z(p_block). Both fall as s_a grows, so the target s* is the largest s_a with
+P(pass) + P(fail) >= the assurance, found by bisection. A mean on the margin is no obstacle
+(the truth is rarely exactly there, and the new mean moves off it), but a tight posterior on
+the margin needs many labels and hits the cap.
 
 **Variance scaling.** A cell with posterior mean p and sd s holds N = p(1 - p) / s^2 effective
 Bernoulli observations (human labels plus what the calibrated judge contributes). Each new
@@ -125,10 +130,37 @@ def allocate_labels(
     return None if fixed > target_variance else {m: 0.0 for m in info}
 
 
-def _target_sd(gap: float, p_settle_pass: float, p_block: float) -> float:
-    if gap > 0:
-        return gap / _Z(p_settle_pass)
-    return -gap / _Z(p_block)
+def settle_probabilities(
+    gap: float, sd_now: float, sd_after: float, z_pass: float, z_fail: float
+) -> tuple[float, float]:
+    """P(pass), P(fail) once labels shrink the comparison's sd from ``sd_now`` to ``sd_after``.
+
+    Judged from the current posterior Normal(gap, sd_now^2) of gap = diff + margin: the future
+    posterior mean is Normal(gap, sd_now^2 - sd_after^2); the gate passes when it is at least
+    ``z_pass`` future sds above 0 and fails when at least ``z_fail`` below.
+    """
+    spread = math.sqrt(max(sd_now**2 - sd_after**2, 0.0))
+    if spread == 0.0:
+        return float(gap >= z_pass * sd_after), float(-gap >= z_fail * sd_after)
+    normal = NormalDist()
+    return (
+        normal.cdf((gap - z_pass * sd_after) / spread),
+        normal.cdf((-gap - z_fail * sd_after) / spread),
+    )
+
+
+def _target_sd(gap: float, sd_now: float, z_pass: float, z_fail: float, assurance: float) -> float:
+    """The largest sd at which the gate settles with probability >= ``assurance``."""
+    low, high = 0.0, sd_now
+    if sum(settle_probabilities(gap, sd_now, high, z_pass, z_fail)) >= assurance:
+        return high
+    for _ in range(80):  # both probabilities fall as the sd grows (module docstring)
+        middle = (low + high) / 2.0
+        if sum(settle_probabilities(gap, sd_now, middle, z_pass, z_fail)) >= assurance:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def plan_labels(
@@ -316,7 +348,6 @@ class _Planner:
             else rule.prob_regional_regression_blocks
         )
         where = "overall" if region == ALL_REGIONS else f"in {region}"
-        direction = "pass" if gap > 0 else "fail"
         base = (
             f"{gate_id} for {metric} {where}: diff {fmt_pp(mean, signed=True)} vs margin "
             f"{fmt_pp(margin)}, comparison sd {sd_now:.4f}"
@@ -340,9 +371,11 @@ class _Planner:
                 f"regression (P(worse)={p_own:.2f}): label a random sample of at least "
                 f"{minimum} there",
             )
-        if abs(gap) < 1e-9:
-            return both_cells(None, "the mean sits on the margin")
-        sd_target = _target_sd(gap, p_pass, rule.prob_regional_regression_blocks)
+        z_pass, z_fail = _Z(p_pass), _Z(rule.prob_regional_regression_blocks)
+        assurance = self.policy.labeling_assurance
+        sd_target = _target_sd(gap, sd_now, z_pass, z_fail, assurance)
+        p_pass_after, p_fail_after = settle_probabilities(gap, sd_now, sd_target, z_pass, z_fail)
+        direction = "pass" if p_pass_after >= p_fail_after else "fail"
         shrink = min(sd_target / sd_now, 1.0)
         pair_variance = sum(s**2 for _, s in usable.values())
         allocation = allocate_labels(usable, shrink**2 * pair_variance)
@@ -360,8 +393,10 @@ class _Planner:
             target = None if need is None else math.sqrt(v / (v / sd_m**2 + need))
             role = "candidate" if model == candidate else "incumbent"
             reason = (
-                f"{base}; shrinking it to {sd_target:.4f} would settle the gate towards "
-                f"{direction} if the mean holds; labels for the {role} cell"
+                f"{base}; shrinking it to {sd_target:.4f} settles the gate with probability "
+                f"{assurance:.2f} judged from the current posterior, most likely towards "
+                f"{direction} (pass {p_pass_after:.2f}, fail {p_fail_after:.2f}); labels for "
+                f"the {role} cell"
             )
             rows.append(
                 self._row(

@@ -124,6 +124,7 @@ class GatePolicy:
     )
     max_worse_task_types: int | None = 0
     min_human_labels_per_model: int = 100
+    labeling_assurance: float = 0.8
     custom_gates: tuple[CustomGate, ...] = ()
 
     def for_metric(self, metric: str) -> MetricPolicy:
@@ -177,6 +178,7 @@ class GatePolicy:
                 prob_budget_exceeded_blocks: 0.8
                 max_worse_task_types: 0                # null turns the task-type gate off
                 min_human_labels_per_model: 100
+                labeling_assurance: 0.8                # fct_labeling_plan: P(the labels settle it)
                 custom_gates:
                   - {gate_id: tight_hdi, expression: "diff_hdi_low > -margin",
                      scope: overall, metrics: [correctness]}
@@ -462,6 +464,7 @@ _TOP_KEYS = {
     "prob_budget_exceeded_blocks",
     "max_worse_task_types",
     "min_human_labels_per_model",
+    "labeling_assurance",
     "custom_gates",
 }
 
@@ -532,6 +535,7 @@ def _build_policy(
 
     max_worse = _count(raw, "max_worse_task_types", 0, "", problems, nullable=True)
     min_labels = _count(raw, "min_human_labels_per_model", 100, "", problems)
+    assurance = _probability(raw, "labeling_assurance", 0.8, "", problems)
     custom = _custom_gates(raw.get("custom_gates"), problems)
     return GatePolicy(
         default_metric=default_metric,
@@ -539,5 +543,6 @@ def _build_policy(
         budgets=tuple(budgets),
         max_worse_task_types=max_worse,
         min_human_labels_per_model=min_labels if min_labels is not None else 100,
+        labeling_assurance=assurance,
         custom_gates=custom,
     )

@@ -1,15 +1,19 @@
-"""Labeling plan: cases small enough to compute by hand.
+"""Labeling plan: cases small enough to compute by hand, and a preposterior check.
 
 Notation of the module docstring: a cell with mean p and sd s holds N = p(1-p)/s^2 effective
-labels; a comparison with gap g = diff_mean + margin is settled at sd s* = |g| / z(p).
+labels; a comparison with gap g = diff_mean + margin and sd s is planned to the sd s* at which
+the gate settles with probability 0.8 (the default assurance), judged from the current
+posterior; ``assured_sd`` solves that equation with scipy's root finder.
 """
 
 import math
 from statistics import NormalDist
 
+import numpy as np
 import pandas as pd
 import pytest
 from gate_inputs import all_good_inputs, comparison, posterior
+from scipy import optimize, stats
 
 from llm_migration.gates import (
     LABELING_PLAN_COLUMNS,
@@ -20,6 +24,19 @@ from llm_migration.gates import (
 )
 
 Z = NormalDist().inv_cdf
+Z_BLOCK = Z(0.8)
+
+
+def assured_sd(gap, sd, z_pass, z_fail=Z_BLOCK, assurance=0.8):
+    """s*: P(pass) + P(fail) = assurance, with the future mean ~ Normal(gap, sd^2 - s*^2)."""
+
+    def excess(target):
+        spread = math.sqrt(sd**2 - target**2)
+        settled = stats.norm.cdf((gap - z_pass * target) / spread)
+        settled += stats.norm.cdf((-gap - z_fail * target) / spread)
+        return settled - assurance
+
+    return optimize.brentq(excess, 1e-12, sd * (1 - 1e-12), xtol=1e-15)
 
 
 def _gate(gate_id, region="ALL", metric="correctness", status="inconclusive", candidate="cand"):
@@ -70,34 +87,34 @@ def _plan(gates, comparisons, posteriors, verdicts=None, **kwargs):
 
 def test_symmetric_cells_split_the_labels_evenly():
     # Both cells: p = 0.5, sd = 0.05 -> N = 0.25 / 0.0025 = 100. The difference has mean 0 and
-    # sd sqrt(2) * 0.05; margin 2pp. Non-inferiority at 0.95 needs sd s* = 0.02 / z(0.95), and
-    # by symmetry each cell must reach variance s*^2 / 2 = 0.25 / (N + a):
-    #   a = 2 * 0.25 * z(0.95)^2 / 0.02^2 - 100 = 3281.9  ->  3282 labels per cell.
+    # sd sqrt(2) * 0.05; margin 2pp. Overall: pass at z(0.95), fail at z(0.8); s* = 0.014408,
+    # and by symmetry each cell must reach variance s*^2 / 2 = 0.25 / (N + a):
+    #   a = 0.5 / s*^2 - 100 = 2308.7  ->  2309 labels per cell.
     row = comparison(mean=0.0, sd=math.sqrt(2) * 0.05)
     assert 0.2 < row["prob_noninferior"] < 0.95  # the gate is inconclusive
     plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.05, 0.05))
-    expected = 2 * 0.25 * Z(0.95) ** 2 / 0.02**2 - 100
-    assert expected == pytest.approx(3281.93, abs=0.01)
+    target = assured_sd(0.02, math.sqrt(2) * 0.05, Z(0.95))
+    expected = 0.5 / target**2 - 100
+    assert expected == pytest.approx(2308.7, abs=0.1)
     assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)
     assert plan.loc["inc", "additional_labels_needed"] == math.ceil(expected)
-    target = 0.02 / Z(0.95) / math.sqrt(2)
-    assert plan.loc["cand", "target_posterior_sd"] == pytest.approx(target, rel=1e-9)
+    assert plan.loc["cand", "target_posterior_sd"] == pytest.approx(target / math.sqrt(2), rel=1e-6)
     assert plan.loc["cand", "current_posterior_sd"] == 0.05
     assert plan.loc["cand", "current_n_human_labeled"] == 300
     assert (plan["gate_id"] == "overall_noninferiority").all()
     assert (plan["region"] == "ALL").all() and (plan["run_id"] == "run-3").all()
-    assert "towards pass" in plan.loc["cand", "reason"]
+    assert "settles the gate with probability 0.80" in plan.loc["cand", "reason"]
+    assert "towards pass (pass 0.48, fail 0.32)" in plan.loc["cand", "reason"]
 
 
 def test_a_precise_incumbent_gets_no_labels_and_the_candidate_takes_them_all():
     # Incumbent sd 0.005 (N = 10,000) already below its share: all reduction from the candidate:
-    #   0.25 / (N_c + a) = s*^2 - 0.005^2,  a = 0.25 / (s*^2 - 0.005^2) - 100 = 1935.1.
+    #   0.25 / (N_c + a) = s*^2 - 0.005^2,  a = 0.25 / (s*^2 - 0.005^2) - 100 = 2803.6.
     sd = math.sqrt(0.05**2 + 0.005**2)
     row = comparison(mean=0.0, sd=sd)
     plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.05, 0.005))
-    target_variance = (0.02 / Z(0.95)) ** 2
-    expected = 0.25 / (target_variance - 0.005**2) - 100
-    assert expected == pytest.approx(1935.1, abs=0.1)
+    expected = 0.25 / (assured_sd(0.02, sd, Z(0.95)) ** 2 - 0.005**2) - 100
+    assert expected == pytest.approx(2803.6, abs=0.1)
     assert list(plan.index) == ["cand"]
     assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)
 
@@ -122,43 +139,45 @@ def test_allocation_minimises_the_total():
 
 
 def test_a_probable_regional_regression_is_settled_towards_fail():
-    # Region diff -4pp, margin 2pp, sd 0.05 -> P(worse) = Phi(0.4) = 0.66: inconclusive.
-    # Blocking needs P(worse) >= 0.8: s* = 0.02 / z(0.8). Cells p = 0.5, sd 0.05/sqrt(2)
-    # (N = 200 each): a = 2 * 0.25 * z(0.8)^2 / 0.02^2 - 200 = 685.4.
+    # Region diff -4pp, margin 2pp, sd 0.05 -> P(worse) = Phi(0.4) = 0.66: inconclusive. A
+    # region passes at P(worse) <= 0.2 and fails at >= 0.8: z_pass = z_fail = z(0.8), and
+    # s* = 0.015620. Cells p = 0.5, sd 0.05/sqrt(2) (N = 200 each): a = 0.5 / s*^2 - 200 = 1849.2.
     row = comparison(region="eu-west", mean=-0.04, sd=0.05)
     cell_sd = 0.05 / math.sqrt(2)
     plan = _plan(
         [_gate("regional_regression", "eu-west")], [row], _cells("eu-west", cell_sd, cell_sd)
     )
-    expected = 2 * 0.25 * Z(0.8) ** 2 / 0.02**2 - 200
-    assert expected == pytest.approx(685.4, abs=0.1)
+    expected = 0.5 / assured_sd(-0.02, 0.05, Z(0.8)) ** 2 - 200
+    assert expected == pytest.approx(1849.2, abs=0.1)
     assert plan["additional_labels_needed"].tolist() == [math.ceil(expected)] * 2
     assert (plan["region"] == "eu-west").all()
     assert "towards fail" in plan.loc["cand", "reason"]
 
 
 def test_a_region_near_zero_settles_towards_pass_at_the_block_threshold():
-    # A region passes when P(worse) <= 1 - 0.8, i.e. at s* = gap / z(0.8), not z(0.95).
+    # A region passes when P(worse) <= 1 - 0.8, i.e. at z(0.8), not z(0.95): by symmetry the
+    # same need as the regression above.
     row = comparison(region="eu-west", mean=0.0, sd=0.05)
     cell_sd = 0.05 / math.sqrt(2)
     plan = _plan(
         [_gate("regional_regression", "eu-west")], [row], _cells("eu-west", cell_sd, cell_sd)
     )
-    expected = 2 * 0.25 * Z(0.8) ** 2 / 0.02**2 - 200
+    expected = 0.5 / assured_sd(0.02, 0.05, Z(0.8)) ** 2 - 200
     assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)
+    assert "towards pass" in plan.loc["cand", "reason"]
 
 
 def test_a_region_cleared_only_by_pooling_is_planned_on_its_own_evidence():
     # Pooled: diff 0, sd 0.5pp (P(worse) = Phi(-4), cleared); the region's own data: P(worse)
     # 0.345 = Phi(-0.4), i.e. sd 5pp at the same mean. The plan is the one for sd 5pp: cells
-    # scaled to 0.05 / sqrt(2) (N = 200 each), a = 2 * 0.25 * z(0.8)^2 / 0.02^2 - 200 = 685.4.
+    # scaled to 0.05 / sqrt(2) (N = 200 each), as in the test above.
     own = NormalDist(0.0, 0.05).cdf(-0.02)
     row = comparison(region="latam", mean=0.0, sd=0.005, prob_worse_own_evidence=own)
     pooled_sd = 0.005 / math.sqrt(2)
     plan = _plan(
         [_gate("regional_regression", "latam")], [row], _cells("latam", pooled_sd, pooled_sd)
     )
-    expected = 2 * 0.25 * Z(0.8) ** 2 / 0.02**2 - 200
+    expected = 0.5 / assured_sd(0.02, 0.05, Z(0.8)) ** 2 - 200
     assert plan["additional_labels_needed"].tolist() == [math.ceil(expected)] * 2
     # Own data pointing to a regression: a random sample there, whatever the pooled sd says.
     row = comparison(region="latam", mean=0.0, sd=0.005, prob_worse_own_evidence=0.7)
@@ -169,24 +188,94 @@ def test_a_region_cleared_only_by_pooling_is_planned_on_its_own_evidence():
     assert "own data point to a regression" in plan.loc["cand", "reason"]
 
 
-def test_an_effect_on_the_margin_is_listed_at_the_cap_and_flagged():
+def test_a_mean_on_the_margin_is_planned_and_a_tight_one_hits_the_cap():
+    # Mean on the margin, sd 3pp: the new mean will move off it, so labels settle the gate at
+    # s* = 0.0060097. The cells (p = 0.5, sd 0.02: N = 625) shrink by the same factor f = s* /
+    # 0.03: 0.25 / (625 + a) = f^2 0.02^2, a = 0.25 / (f^2 0.02^2) - 625 = 14,949.
     row = comparison(mean=-0.02, sd=0.03)
+    shrink = assured_sd(0.0, 0.03, Z(0.95)) / 0.03
+    expected = 0.25 / (shrink**2 * 0.02**2) - 625
+    assert expected == pytest.approx(14949.0, abs=1.0)
     plan = _plan(
         [_gate("overall_noninferiority")],
         [row],
         _cells("ALL", 0.02, 0.02),
-        max_additional_labels=2500,
+        max_additional_labels=20_000,
     )
-    assert plan["additional_labels_needed"].tolist() == [2500, 2500]
-    assert plan["target_posterior_sd"].isna().all()
-    assert "no feasible number of labels settles it" in plan.loc["cand", "reason"]
-
-
-def test_an_effect_too_close_to_the_margin_is_capped_and_flagged():
-    row = comparison(mean=-0.0195, sd=0.03)  # gap 0.05pp
+    assert plan["additional_labels_needed"].tolist() == [math.ceil(expected)] * 2
+    # the default cap of 5000 per cell: listed at the cap, flagged
     plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.02, 0.02))
     assert plan["additional_labels_needed"].tolist() == [5000, 5000]
-    assert "above the cap of 5000" in plan.loc["cand", "reason"]
+    assert "needs about 14950 labels, above the cap of 5000" in plan.loc["cand", "reason"]
+
+
+def test_a_higher_assurance_asks_for_more_labels():
+    row = comparison(mean=0.0, sd=math.sqrt(2) * 0.05)
+    cells = _cells("ALL", 0.05, 0.05)
+    gates = [_gate("overall_noninferiority")]
+    default = _plan(gates, [row], cells).loc["cand", "additional_labels_needed"]
+    plan = plan_labels(
+        pd.DataFrame(gates),
+        _verdicts(),
+        pd.DataFrame([row]),
+        pd.DataFrame(cells),
+        {"labeling_assurance": 0.95},
+        max_additional_labels=50_000,
+    ).set_index("model_id")
+    expected = 0.5 / assured_sd(0.02, math.sqrt(2) * 0.05, Z(0.95), assurance=0.95) ** 2 - 100
+    assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected) > default
+    assert "with probability 0.95" in plan.loc["cand", "reason"]
+
+
+@pytest.mark.parametrize(
+    ("region", "candidate", "incumbent"),
+    [
+        ("ALL", (304, 400), (320, 400)),  # 4pp worse, margin 2pp: P(non-inferior) 0.25
+        ("ALL", (78, 100), (80, 100)),  # on the margin, wide
+        ("eu", (150, 200), (160, 200)),  # 5pp worse in a region
+        ("eu", (318, 400), (320, 400)),  # close to even in a region
+    ],
+)
+def test_the_planned_labels_settle_the_gate_as_often_as_promised(region, candidate, incumbent):
+    """Preposterior check with labels only, where the cells' posteriors are conjugate.
+
+    Each cell's true rate is drawn from its current Beta posterior, the planned labels from
+    that rate, and the gate is decided again on the updated Beta posteriors. Over 2,000
+    replicates the gate must settle (pass or fail) in 80% of them, within 4 standard errors
+    of a binomial proportion (0.036). Planning to keep the current mean, as before, settled
+    50-59% of the time in these cases.
+    """
+    (x_c, n_c), (x_i, n_i) = candidate, incumbent
+    beta = {"cand": (1 + x_c, 1 + n_c - x_c), "inc": (1 + x_i, 1 + n_i - x_i)}
+    mean = {m: stats.beta.mean(*ab) for m, ab in beta.items()}
+    var = {m: stats.beta.var(*ab) for m, ab in beta.items()}
+    row = comparison(
+        region=region, mean=mean["cand"] - mean["inc"], sd=math.sqrt(var["cand"] + var["inc"])
+    )
+    cells = [
+        posterior(
+            m, region, mean=mean[m], sd=math.sqrt(var[m]), n_human=n, n_traces=10**6, role=role
+        )
+        for m, n, role in (("cand", n_c, "candidate"), ("inc", n_i, "incumbent"))
+    ]
+    gate_id = "overall_noninferiority" if region == "ALL" else "regional_regression"
+    plan = _plan([_gate(gate_id, region)], [row], cells, max_additional_labels=50_000)
+    added = {m: int(plan["additional_labels_needed"].get(m, 0)) for m in ("cand", "inc")}
+    assert 0 < max(added.values()) < 50_000  # not capped
+
+    rng = np.random.default_rng(11)
+    reps = 2000
+    updated = {}
+    for m, (a, b) in beta.items():
+        positives = rng.binomial(added[m], rng.beta(a, b, reps))
+        updated[m] = (a + positives, b + added[m] - positives)
+    (a_c, b_c), (a_i, b_i) = updated["cand"], updated["inc"]
+    diff_mean = a_c / (a_c + b_c) - a_i / (a_i + b_i)
+    diff_var = sum(a * b / ((a + b) ** 2 * (a + b + 1)) for a, b in updated.values())
+    p_worse = stats.norm.cdf((-0.02 - diff_mean) / np.sqrt(diff_var))
+    passed = (1 - p_worse >= 0.95) if region == "ALL" else (p_worse <= 0.2)
+    settled = (passed | (p_worse >= 0.8)).mean()
+    assert abs(settled - 0.8) < 4 * math.sqrt(0.8 * 0.2 / reps), (settled, added)
 
 
 def test_more_labels_than_unlabelled_traces_is_flagged():
@@ -269,7 +358,7 @@ def test_comparisons_against_another_incumbent_are_not_planned_on():
 def test_without_an_hdi_the_sd_comes_from_the_gate_probability():
     row = comparison(mean=0.0, sd=math.sqrt(2) * 0.05, diff_hdi_low=None, diff_hdi_high=None)
     plan = _plan([_gate("overall_noninferiority")], [row], _cells("ALL", 0.05, 0.05))
-    expected = 2 * 0.25 * Z(0.95) ** 2 / 0.02**2 - 100
+    expected = 0.5 / assured_sd(0.02, math.sqrt(2) * 0.05, Z(0.95)) ** 2 - 100
     assert plan.loc["cand", "additional_labels_needed"] == math.ceil(expected)
 
 

@@ -188,15 +188,17 @@ def test_every_problem_is_listed_in_one_error():
             "unknown_thing": 1,
             "prob_noninferior_required": 1.5,
             "max_p95_latency_ratio": -1,
+            "labeling_assurance": 80,
             "custom_gates": [
                 {"gate_id": "dup", "expression": "prob_better > 0.5"},
                 {"gate_id": "dup", "expression": "foo > 1"},
             ],
         }
     )
-    assert "5 problem(s)" in message
+    assert "6 problem(s)" in message
     for fragment in (
         "unknown_thing: unknown key",
+        "labeling_assurance: probability must lie strictly between 0 and 1, got 80",
         "prob_noninferior_required: probability must lie strictly between 0 and 1",
         "max_p95_latency_ratio: budget must not be negative",
         "custom_gates[1].gate_id: duplicate gate_id 'dup' (also custom_gates[0])",
