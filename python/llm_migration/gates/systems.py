@@ -17,6 +17,11 @@ Beta posterior per region for the error rate.
 * **Error rate.** Each region's error rate is drawn from its Jeffreys posterior
   Beta(errors + 1/2, traces without error + 1/2) and the draws are post-stratified like the
   other statistics; a bootstrap would resample 0 errors in few traces as 0 every time.
+* **Minimum data.** A model with fewer than ``min_values_per_region`` values in a region with
+  traffic makes the gate inconclusive: 20 for latency and cost, and for the error rate
+  max(20, 1 / budget) traces with a status (100 at the default 1pp budget), so that one error at
+  the budget's rate is expected there; below that the Jeffreys prior's half error per region
+  decides the comparison.
 * **Bootstrap** (latency, cost). Within each model x region the n traces are resampled with
   replacement; a model with fewer than ``MIN_VALUES_PER_REGION`` values in a region with
   traffic makes the gate inconclusive (one trace resamples to itself every time). For a
@@ -37,6 +42,7 @@ Beta posterior per region for the error rate.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -80,8 +86,22 @@ STATISTICS = {
 P95 = 0.95
 # Fewest values of latency or cost per model and region with traffic for the bootstrap to be
 # read: below it, a resample cannot vary (one trace gives one value every time) and a budget
-# would look proven. The error rate needs no minimum: its Beta posterior is wide on few traces.
+# would look proven.
 MIN_VALUES_PER_REGION = 20
+# The error rate needs more: its Jeffreys prior puts half an error on every region, so with n
+# traces and no error a region's rate is centred on 0.5 / (n + 1). Where one model has few
+# traces that prior decides the gate (3 traces per region for the incumbent passed a candidate
+# 2.7pp worse against a 1pp budget; 10 for a faultless candidate blocked it). A region must
+# hold enough traces with a status that one error at the budget's rate is expected:
+# n >= 1 / budget (100 for 1pp), and never fewer than MIN_VALUES_PER_REGION.
+SMALLEST_ERROR_BUDGET = 0.001  # a budget of 0 is read as 0.1pp for the minimum
+
+
+def min_values_per_region(gate_id: str, budget: float | None = None) -> int:
+    """Fewest values of the gate's statistic per model and region with traffic."""
+    if STATISTICS[gate_id].kind != "rate" or budget is None:
+        return MIN_VALUES_PER_REGION
+    return max(MIN_VALUES_PER_REGION, math.ceil(1.0 / max(budget, SMALLEST_ERROR_BUDGET) - 1e-9))
 
 
 @dataclass(frozen=True)
@@ -290,11 +310,13 @@ def bootstrap_statistic(
     n_resamples: int = 2000,
     random_seed: int = 20261122,
     max_support: int = DEFAULT_MAX_SUPPORT,
+    budget: float | None = None,
 ) -> BootstrapStatistic:
     """p95 latency, mean cost or error rate of ``model_id`` on the traffic mix ``weights``.
 
     The draws come from the stratified multinomial bootstrap of the module docstring, seeded by
-    (random_seed, model_id, gate_id).
+    (random_seed, model_id, gate_id). ``budget`` (the error-rate budget) sets the error rate's
+    minimum of traces per region (``min_values_per_region``).
 
     Raises
     ------
@@ -303,7 +325,7 @@ def bootstrap_statistic(
     """
     model_rows = _rows_by_model(traces, [model_id], weights)[model_id]
     return _bootstrap_model(
-        model_rows, model_id, gate_id, weights, n_resamples, random_seed, max_support
+        model_rows, model_id, gate_id, weights, n_resamples, random_seed, max_support, budget
     )
 
 
@@ -315,22 +337,27 @@ def _bootstrap_model(
     n_resamples: int,
     random_seed: int,
     max_support: int,
+    budget: float | None = None,
 ) -> BootstrapStatistic:
     stat = STATISTICS[gate_id]
     sample, lacking = _sample(model_rows, stat.column, weights, max_support)
     if sample is None:
         what = "status (is_error)" if stat.column == "is_error" else stat.column
         raise MissingSystemsData(f"{model_id} has no {what} in {', '.join(lacking)}")
-    if stat.kind != "rate":
-        sizes = sample.counts.sum(axis=1)
-        few = [
-            f"{n} in {r}" for r, n in zip(weights, sizes, strict=True) if n < MIN_VALUES_PER_REGION
-        ]
-        if few:
-            raise MissingSystemsData(
-                f"{model_id} has too few {stat.column} values ({', '.join(few)}; the bootstrap "
-                f"needs {MIN_VALUES_PER_REGION} per region with traffic)"
-            )
+    minimum = min_values_per_region(gate_id, budget)
+    sizes = sample.counts.sum(axis=1)
+    few = [f"{n} in {r}" for r, n in zip(weights, sizes, strict=True) if n < minimum]
+    if few and stat.kind == "rate":
+        raise MissingSystemsData(
+            f"{model_id} has too few traces with a status ({', '.join(few)}; a budget of "
+            f"{_fmt(budget, stat.compare)} needs {minimum} per region with traffic, so that one "
+            "error at the budget's rate is expected: with fewer the prior decides)"
+        )
+    if few:
+        raise MissingSystemsData(
+            f"{model_id} has too few {stat.column} values ({', '.join(few)}; the bootstrap "
+            f"needs {minimum} per region with traffic)"
+        )
     point = float(_statistic(sample, sample.counts, stat.kind))
     draws = _bootstrap(sample, stat.kind, n_resamples, _seed(random_seed, model_id, gate_id))
     return BootstrapStatistic(point, draws)
@@ -370,8 +397,15 @@ def systems_budget_gates(
     weights = traffic_weights(traces, incumbent, traffic_mix) if incumbent else {}
     by_model = _rows_by_model(traces, [incumbent, *candidates], weights) if weights else {}
 
-    def bootstrap(model_id: str, gate_id: str) -> BootstrapStatistic:
-        return _bootstrap_model(by_model[model_id], model_id, gate_id, weights, **settings)
+    def bootstrap(model_id: str, budget: BudgetPolicy) -> BootstrapStatistic:
+        return _bootstrap_model(
+            by_model[model_id],
+            model_id,
+            budget.gate_id,
+            weights,
+            **settings,
+            budget=budget.max_value,
+        )
 
     rows: list[dict] = []
     for budget in budgets:
@@ -398,13 +432,13 @@ def systems_budget_gates(
             rows += [inconclusive(c, why) for c in candidates]
             continue
         try:
-            reference = bootstrap(incumbent, stat.gate_id)
+            reference = bootstrap(incumbent, budget)
         except MissingSystemsData as missing:
             rows += [inconclusive(c, f"the incumbent {missing}") for c in candidates]
             continue
         for candidate in candidates:
             try:
-                estimate = bootstrap(candidate, stat.gate_id)
+                estimate = bootstrap(candidate, budget)
             except MissingSystemsData as missing:
                 rows.append(inconclusive(candidate, str(missing)))
                 continue

@@ -243,17 +243,42 @@ def test_a_handful_of_traces_proves_no_budget():
 
 def test_no_errors_in_few_traces_does_not_prove_the_error_budget():
     # 0 errors in 25 traces per region for both models: a bootstrap resampled 0 every time and
-    # passed with P(within budget) = 1. Each region's Jeffreys posterior Beta(0.5, 25.5) has
-    # mean 1.9% and sd 2.6%, so a difference within 1pp is far from proven.
+    # passed with P(within budget) = 1. A 1pp budget needs 100 traces with a status per region.
     base = {"latency_median": 800.0, "cost": 0.002, "error_rate": 0.0}
     few = systems_traces({m: {r: {**base, "n": 25} for r in REGIONS} for m in ("cand", "inc")})
     row = _gates(few, n_resamples=4000)[("cand", "error_rate_diff")]
     assert row["status"] == "inconclusive", row["reason"]
-    assert row["observed_value"] == 0.0
-    assert "95% posterior interval" in row["reason"]
+    assert (
+        "the incumbent inc has too few traces with a status (25 in eu-west, 25 in us-east; a "
+        "budget of +1.00pp needs 100 per region" in row["reason"]
+    )
+    # A 5pp budget needs 20 per region: the gate is then read off the Jeffreys posteriors.
+    loose = GatePolicy.from_vars({"max_error_rate_diff": 0.05})
+    row = _gates(few, n_resamples=4000, policy=loose)[("cand", "error_rate_diff")]
+    assert row["observed_value"] == 0.0 and "95% posterior interval" in row["reason"]
     # With 5,000 traces per region the same 0 errors do prove it: Beta(0.5, 5000.5) has sd 0.014%.
     many = systems_traces({m: {r: {**base, "n": 5000} for r in REGIONS} for m in ("cand", "inc")})
     assert _gates(many)[("cand", "error_rate_diff")]["status"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("few_model", "n_few", "cand_rate"),
+    [
+        ("inc", 3, 0.03),  # passed: the incumbent's prior rate 0.5 / 4 = 12.5% hid the candidate
+        ("cand", 10, 0.0),  # failed: a faultless candidate's prior rate 0.5 / 11 = 4.5%
+        ("cand", 99, 0.0),  # one short of 1 / budget
+    ],
+)
+def test_the_error_budget_is_not_decided_by_the_prior(few_model, n_few, cand_rate):
+    base = {"latency_median": 800.0, "cost": 0.002}
+    sizes = {"inc": 2000, "cand": 2000, few_model: n_few}
+    rates = {"inc": 0.003, "cand": cand_rate}
+    traces = systems_traces(
+        {m: {r: {**base, "n": sizes[m], "error_rate": rates[m]} for r in REGIONS} for m in sizes}
+    )
+    row = _gates(traces)[("cand", "error_rate_diff")]
+    assert row["status"] == "inconclusive", row["reason"]
+    assert f"has too few traces with a status ({n_few} in eu-west" in row["reason"]
 
 
 def test_traces_without_a_status_say_nothing_about_errors():
