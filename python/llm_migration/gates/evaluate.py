@@ -27,7 +27,14 @@ from llm_migration.gates.quality import (
     overall_noninferiority_gates,
     regional_regression_gates,
 )
-from llm_migration.gates.results import ALL_REGIONS, GATE_RESULT_COLUMNS, stamp
+from llm_migration.gates.results import (
+    ALL_REGIONS,
+    FAIL,
+    GATE_RESULT_COLUMNS,
+    INCONCLUSIVE,
+    PASS,
+    stamp,
+)
 from llm_migration.gates.systems import (
     DEFAULT_MAX_SUPPORT,
     systems_budget_gates,
@@ -186,5 +193,34 @@ def evaluate_gates(
         max_support=max_support,
     )
     convergence = sampler_convergence_gates(comparisons, frames["diagnostics"], candidates)
+    unsettled_fit = {r["candidate_model_id"] for r in convergence if r["status"] != PASS}
+    overall, regional, custom = (
+        hold_open_without_a_trusted_fit(gates, unsettled_fit)
+        for gates in (overall, regional, custom)
+    )
     rows = overall + regional + systems + task_types + convergence + coverage + custom
     return stamp(rows, GATE_RESULT_COLUMNS, run_id, computed_at)
+
+
+UNTRUSTED_FIT = "not decided: the posterior fit is not trusted (see sampler_convergence)"
+
+
+def hold_open_without_a_trusted_fit(rows: list[dict], candidates: set[str]) -> list[dict]:
+    """The fit-based gates of ``candidates`` (whose fit is untrusted or missing), inconclusive.
+
+    Overall non-inferiority, regional regression and the custom gates read the posterior. On an
+    untrusted fit its draws can point anywhere: a fit of 2 chains x 8 draws (r_hat 4.2) put a
+    candidate truly 3.5 points better 4.1 points worse and blocked it. Such a gate can neither
+    pass nor fail; its reason keeps what the draws said. The task-type and systems gates do not
+    read the fit and stand.
+    """
+    out = []
+    for row in rows:
+        if row["candidate_model_id"] in candidates and row["status"] in (PASS, FAIL):
+            row = {
+                **row,
+                "status": INCONCLUSIVE,
+                "reason": f"{UNTRUSTED_FIT}; its draws say {row['status']}: {row['reason']}",
+            }
+        out.append(row)
+    return out

@@ -43,6 +43,10 @@ random sample of min_human_labels_per_model labels there (no sd to target yet).
 **Coverage gate** (``human_label_coverage``): each model short of min_human_labels_per_model
 gets a row for region 'ALL' with the shortfall (spread over regions by traffic).
 
+**Untrusted fit.** A candidate whose ``sampler_convergence`` gate did not pass gets no rows for its
+comparison gates: the figures they would be planned on come from a fit that is not trusted (the
+sampler settings are the thing to change). Coverage rows stay.
+
 **Caps and flags.** Needs are rounded up. A need above ``max_additional_labels`` per cell, or a
 gate that no finite number settles, is reported at the cap with a reason saying so; a need larger
 than the cell's unlabelled traces is flagged (collect more traces). Other inconclusive gates
@@ -235,6 +239,13 @@ def plan_labels(
         (results["status"].astype(str) == INCONCLUSIVE)
         & results["candidate_model_id"].astype(str).isin(incumbents)
     ]
+    # Without a trusted fit the comparisons' figures are not evidence to plan labels on.
+    convergence = results[results["gate_id"].astype(str) == "sampler_convergence"]
+    trusted_fit = set(
+        convergence.loc[convergence["status"].astype(str) == "pass", "candidate_model_id"].astype(
+            str
+        )
+    )
     planner = _Planner(policy, hdi_prob, max_additional_labels, cell_index)
     rows: list[dict] = []
     for gate in open_gates.to_dict("records"):
@@ -244,6 +255,8 @@ def plan_labels(
             continue
         gate_id, region, metric = str(gate["gate_id"]), str(gate["region"]), gate["metric"]
         if gate_id in ("overall_noninferiority", "regional_regression"):
+            if candidate not in trusted_fit:
+                continue
             comparison = comparison_index.get((candidate, str(incumbent), region, str(metric)))
             if comparison is not None:
                 rows += planner.comparison_rows(gate_id, candidate, str(incumbent), comparison)

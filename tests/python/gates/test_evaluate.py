@@ -92,6 +92,28 @@ def test_an_untrusted_fit_never_ships():
     assert "not trusted" in verdict["summary"]
 
 
+def test_an_untrusted_fit_neither_passes_nor_fails_a_quality_gate():
+    # The regional regression of the test above, read off a fit that did not converge: its
+    # draws may point anywhere, so the gate stays open and the candidate is not blocked on it.
+    inputs = all_good_inputs()
+    comparisons = good_comparisons()
+    eu = comparisons.region == "eu-west"
+    for column, value in comparison("cand", "eu-west", mean=-0.045, sd=0.015).items():
+        comparisons.loc[eu, column] = value
+    inputs["comparisons"] = comparisons
+    inputs["diagnostics"] = diagnostics(trusted=False, reason="max r_hat 4.22 > 1.01")
+    gates = _evaluate(inputs).set_index(["gate_id", "region"])
+    fit_based = gates.loc[["overall_noninferiority", "regional_regression"]]
+    assert fit_based["status"].eq("inconclusive").all()
+    reason = gates.loc[("regional_regression", "eu-west"), "reason"]
+    assert reason.startswith("not decided: the posterior fit is not trusted")
+    assert "its draws say fail: " in reason
+    assert gates.loc[("p95_latency_ratio", "ALL"), "status"] == "pass"  # does not read the fit
+    verdict = _verdict(gates.reset_index()).iloc[0]
+    assert verdict["verdict"] == "needs_more_labels"
+    assert "not trusted" in verdict["summary"]
+
+
 def test_missing_inputs_fail_closed():
     gates = evaluate_gates(None, None, None, None, None, models_frame(), {}, run_id="r", **FAST)
     assert not gates["status"].eq("pass").any()

@@ -72,6 +72,9 @@ def _cells(region, cand_sd, inc_sd, mean=0.5, n_traces=100_000, cand_labels=300,
 
 
 def _plan(gates, comparisons, posteriors, verdicts=None, **kwargs):
+    """plan_labels on these rows; a trusted fit unless ``gates`` has a sampler_convergence row."""
+    if not any(g["gate_id"] == "sampler_convergence" for g in gates):
+        gates = [*gates, _gate("sampler_convergence", metric=None, status="pass")]
     plan = plan_labels(
         pd.DataFrame(gates),
         _verdicts() if verdicts is None else verdicts,
@@ -215,7 +218,7 @@ def test_a_higher_assurance_asks_for_more_labels():
     gates = [_gate("overall_noninferiority")]
     default = _plan(gates, [row], cells).loc["cand", "additional_labels_needed"]
     plan = plan_labels(
-        pd.DataFrame(gates),
+        pd.DataFrame([*gates, _gate("sampler_convergence", metric=None, status="pass")]),
         _verdicts(),
         pd.DataFrame([row]),
         pd.DataFrame(cells),
@@ -310,7 +313,7 @@ def test_only_unsettled_candidates_and_label_gates_get_rows():
     gates = [
         _gate("overall_noninferiority"),
         _gate("p95_latency_ratio", metric=None),
-        _gate("sampler_convergence", metric=None),
+        _gate("task_type_regressions"),
     ]
     settled = _plan(gates, [row], _cells("ALL", 0.05, 0.05), verdicts=_verdicts("block"))
     assert settled.empty
@@ -320,6 +323,19 @@ def test_only_unsettled_candidates_and_label_gates_get_rows():
         [_gate("overall_noninferiority", status="pass")], [row], _cells("ALL", 0.05, 0.05)
     )
     assert passed.empty
+
+
+def test_an_untrusted_fit_gets_no_comparison_rows_but_keeps_coverage_rows():
+    row = comparison(mean=0.0, sd=math.sqrt(2) * 0.05)
+    posteriors = _cells("ALL", 0.05, 0.05, cand_labels=60)
+    gates = [_gate("overall_noninferiority"), _gate("human_label_coverage")]
+    assert set(_plan(gates, [row], posteriors)["gate_id"]) == {
+        "overall_noninferiority",
+        "human_label_coverage",
+    }
+    untrusted = [*gates, _gate("sampler_convergence", metric=None, status="inconclusive")]
+    plan = _plan(untrusted, [row], posteriors)
+    assert set(plan["gate_id"]) == {"human_label_coverage"}
 
 
 def test_missing_posteriors_give_no_rows_rather_than_made_up_numbers():
