@@ -379,14 +379,30 @@ def _budget_policy(
     if key in _RATIO_BUDGETS and value == 0:
         problems.append(f"{path}: a ratio budget must be positive, got {value!r}")
         return None
+    # Units: a budget in percent (1 for 1pp, 120 for 1.2x) would never fail.
+    if key in _RATIO_BUDGETS and value > MAX_RATIO_BUDGET:
+        problems.append(
+            f"{path}: a ratio of candidate to incumbent (1.2 allows 20% more) at most "
+            f"{MAX_RATIO_BUDGET:g}, got {value!r}"
+        )
+        return None
+    if key not in _RATIO_BUDGETS and value >= 0.5:
+        problems.append(
+            f"{path}: must be an absolute difference of error rates in [0, 0.5) (1pp is 0.01), "
+            f"got {value!r}"
+        )
+        return None
     _coherent(p_met, p_exceeded, key, "prob_met_required", "prob_exceeded_blocks", problems)
     return BudgetPolicy(BUDGET_KEYS[key], float(value), p_met, p_exceeded)
 
 
+MAX_RATIO_BUDGET = 10.0
 _CUSTOM_GATE_KEYS = {"gate_id", "expression", "scope", "metrics"}
 
 
-def _custom_gates(value: Any, problems: list[str]) -> tuple[CustomGate, ...]:
+def _custom_gates(
+    value: Any, problems: list[str], configured: set[str] | None = None
+) -> tuple[CustomGate, ...]:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
@@ -450,6 +466,14 @@ def _custom_gates(value: Any, problems: list[str]) -> tuple[CustomGate, ...]:
                 ok = False
             else:
                 metrics = tuple(dict.fromkeys(metrics))
+                unknown = [m for m in metrics if configured and m not in configured]
+                if unknown:
+                    problems.append(
+                        f"{path}.metrics: unknown metric(s) {', '.join(map(repr, unknown))}; "
+                        f"the configured metrics (llm_migration_metrics) are "
+                        f"{', '.join(sorted(configured))}"
+                    )
+                    ok = False
         if ok and parsed is not None:
             gates.append(CustomGate(gate_id, parsed, scope, metrics))
     return tuple(gates)
@@ -520,6 +544,14 @@ def _build_policy(
                 settings = {k: v for k, v in settings.items() if k not in ("margin", "direction")}
             metric_entries.setdefault(name, {}).update(settings)
             metric_entries[name].setdefault("__path__", f"{path}.{name}")
+    configured = set(metric_vars) if isinstance(metric_vars, Mapping) else set()
+    if configured:
+        for name in raw_metrics if isinstance(raw_metrics, Mapping) else {}:
+            if isinstance(name, str) and name not in configured:
+                problems.append(
+                    f"metrics.{name}: unknown metric {name!r}; the configured metrics "
+                    f"(llm_migration_metrics) are {', '.join(sorted(configured))}"
+                )
     metrics = {}
     for name, settings in metric_entries.items():
         path = settings.pop("__path__")
@@ -536,7 +568,7 @@ def _build_policy(
     max_worse = _count(raw, "max_worse_task_types", 0, "", problems, nullable=True)
     min_labels = _count(raw, "min_human_labels_per_model", 100, "", problems)
     assurance = _probability(raw, "labeling_assurance", 0.8, "", problems)
-    custom = _custom_gates(raw.get("custom_gates"), problems)
+    custom = _custom_gates(raw.get("custom_gates"), problems, configured)
     return GatePolicy(
         default_metric=default_metric,
         metrics=metrics,

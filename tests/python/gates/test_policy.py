@@ -215,3 +215,41 @@ def test_metric_config_problems_are_reported_with_their_source_path():
     # A margin written in points would clear every regression (all demo candidates shipped).
     message = _problems({}, {"refusal": {"direction": "lower_is_better", "margin": 2}})
     assert "metric_vars.refusal.margin: must be an absolute rate difference in [0, 0.5)" in message
+
+
+def test_misspelt_metrics_and_budgets_in_percent_are_errors_not_silent_changes():
+    metrics = {
+        "correctness": {"direction": "higher_is_better", "margin": 0.02},
+        "refusal": {"direction": "lower_is_better", "margin": 0.02},
+    }
+    message = _problems(
+        {
+            # the stricter threshold would silently not apply, and 'corectness' would be gated
+            "metrics": {"corectness": {"prob_noninferior_required": 0.99}},
+            "max_error_rate_diff": 1,  # meant as 1pp: +100pp can never fail
+            "max_p95_latency_ratio": 120,  # meant as 120%
+            "custom_gates": [
+                {"gate_id": "tight", "expression": "diff_hdi_low > -margin", "metrics": ["style"]}
+            ],
+        },
+        metrics,
+    )
+    for fragment in (
+        "metrics.corectness: unknown metric 'corectness'; the configured metrics "
+        "(llm_migration_metrics) are correctness, refusal",
+        "max_error_rate_diff: must be an absolute difference of error rates in [0, 0.5) "
+        "(1pp is 0.01), got 1",
+        "max_p95_latency_ratio: a ratio of candidate to incumbent (1.2 allows 20% more) at most "
+        "10, got 120",
+        "custom_gates[0].metrics: unknown metric(s) 'style'",
+    ):
+        assert fragment in message, message
+    # the same settings in the right units and names are accepted
+    GatePolicy.from_vars(
+        {
+            "metrics": {"correctness": {"prob_noninferior_required": 0.99}},
+            "max_error_rate_diff": 0.01,
+            "max_p95_latency_ratio": 1.2,
+        },
+        metrics,
+    )
