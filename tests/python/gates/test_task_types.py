@@ -116,9 +116,31 @@ def test_a_small_noisy_dip_is_not_counted_as_a_regression():
         task_rows("cand", "code", n=200, rate=0.8, n_labeled=100, seed=31),
     ]
     result = _gate(frames)
-    assert result["status"] == "pass"
+    # not counted as a regression, but 200 traces cannot show it is not one either
     assert result["observed_value"] == 0
-    assert "0 of 2 task types credibly" in result["reason"]
+    assert result["status"] == "inconclusive"
+    assert "could be worse by >2pp on correctness, 0 credibly (max allowed 0)" in result["reason"]
+
+
+@pytest.mark.parametrize("n_code", [22, 40])
+def test_a_task_type_with_few_traces_is_not_cleared_by_the_others(n_code):
+    # A review's case: the candidate is 5 points better on four task types and truly 16 points
+    # worse on code (0.56 vs 0.72), where it has few judged traces. A point estimate of the
+    # spread across task types (DerSimonian-Laird: 0 here) pooled code completely onto the
+    # others and the gate passed (P(worse) 0.22 and 0.32 on these samples, "0 credibly"). With
+    # the spread integrated over, code stays possibly worse (P 0.42 and 0.60): not a pass.
+    frames = []
+    for i, task in enumerate(("qa", "summarize", "chat", "extract")):
+        frames.append(task_rows("inc", task, n=1500, rate=0.8, n_labeled=300, seed=50 + i))
+        frames.append(task_rows("cand", task, n=1500, rate=0.85, n_labeled=300, seed=70 + i))
+    frames.append(task_rows("inc", "code", n=1500, rate=0.72, n_labeled=300, seed=60))
+    frames.append(task_rows("cand", "code", n=n_code, rate=0.56, n_labeled=5, seed=61))
+    result = _gate(frames)
+    assert result["status"] == "inconclusive", result["reason"]
+    assert (
+        "could be worse by >2pp on correctness, 0 credibly (max allowed 0): code P="
+        in (result["reason"])
+    )
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -324,7 +346,9 @@ def test_labels_stratified_by_the_judges_verdict_calibrate_without_bias():
             )
         )
     result = _gate(frames)
-    assert result["status"] == "pass", result["reason"]
+    # Not failed (it was, on 8 points of bias); whether 2,000 labels per model show every task
+    # type within the margin is another question (one may stay possibly worse).
+    assert result["status"] != "fail" and result["observed_value"] == 0, result["reason"]
     # The corrected rates themselves: the model-level posterior mean within 4 posterior sds of
     # the truth (each task type's own sampling error averages out over the five).
     data = pd.concat(frames, ignore_index=True)
