@@ -9,7 +9,7 @@
 
 {%- set condition -%}
 verdict = 'block'
-    {%- if var('llm_migration_fail_on_needs_more_labels') %}
+    {%- if llm_migration.fail_on_needs_more_labels() %}
     or verdict = 'needs_more_labels'
     {%- endif %}
 {%- endset -%}

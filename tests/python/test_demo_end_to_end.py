@@ -185,6 +185,17 @@ def test_ci_switch_fails_the_build_only_when_asked(demo_build):
     )
     assert typo.returncode != 0
     assert "var llm_migration_gate_severity must be 'warn' or 'error', got fatal" in typo.stdout
+    quoted = run_dbt(
+        ["test", "--select", "assert_no_blocked_candidates"],
+        demo_build,
+        {"llm_migration_fail_on_needs_more_labels": "false"},  # the text, read as true before
+        check=False,
+    )
+    assert quoted.returncode != 0
+    assert (
+        'var llm_migration_fail_on_needs_more_labels must be true or false (unquoted), got "false"'
+        in quoted.stdout
+    )
 
 
 def test_every_output_row_carries_run_id_and_time(demo_build):
