@@ -10,11 +10,13 @@ The rule
 --------
 For each judge and metric, weeks start on Monday (ISO weeks, UTC) and are read from ``scored_at``,
 or from the trace's ``created_at`` when the verdict has no ``scored_at``. A pair is a verdict with a
-consensus human label. With independent Beta(1, 1) priors, a week with ``a`` agreements in ``n``
-pairs has posterior Beta(1 + a, 1 + n - a) for its agreement rate. The calibration period of a week
-is all earlier weeks pooled. Then
+consensus human label. Three rates are watched: agreement (a agreements in n pairs), sensitivity
+(judge positive among human positives) and specificity (judge negative among human negatives).
+With independent Beta(1, 1) priors, a week with ``a`` successes in ``n`` trials has posterior
+Beta(1 + a, 1 + n - a) for its rate. The calibration period of a week is all earlier weeks
+pooled. Then, for each rate,
 
-    prob_worse = P(agreement_week < agreement_calibration - tolerance)
+    prob_worse = P(rate_week < rate_calibration - tolerance)
 
 under the two independent posteriors, computed by deterministic quadrature (no Monte Carlo noise,
 no seed): P = integral over u in (0, 1) of F_week(Q_calibration(u) - tolerance) du, where F is the
@@ -22,14 +24,22 @@ week's posterior CDF and Q the calibration period's quantile function. The integ
 and bounded by 0 and 1, so the midpoint rule with N points is within 1/N of the exact value
 (N = 4096 by default).
 
-``prob_worse`` is given for every week that has earlier weeks (a history of how each week compared
-with what came before it); only the latest week of each judge and metric can be flagged, when
-``prob_worse >= probability`` and it holds at least ``min_pairs`` pairs. The minimum is needed:
-the flat prior of a week with one or two pairs leans towards low agreement (one disagreeing pair
-gives Beta(1, 2), P(below 0.90) = 0.99), so without it a steady judge agreeing with humans 95% of
-the time was flagged in 5% of one-pair weeks and 9.8% of two-pair weeks (exact binomial sums
-against a 950/1000 calibration period); with 20 pairs that is 0.26%, with 50 0.08%. A week below
-the minimum says so in ``drift_reason`` instead.
+The probabilities are given for every week that has earlier weeks (a history of how each week
+compared with what came before it); only the latest week of each judge and metric can be flagged,
+when one of its probabilities is ``>= probability`` on at least ``min_pairs`` trials of that rate
+(pairs, human positives, human negatives). The minimum is needed: the flat prior of a week with
+one or two pairs leans towards low agreement (one disagreeing pair gives Beta(1, 2), P(below
+0.90) = 0.99), so without it a steady judge agreeing with humans 95% of the time was flagged in
+5% of one-pair weeks and 9.8% of two-pair weeks (exact binomial sums against a 950/1000
+calibration period); with 20 pairs that is 0.26%, with 50 0.08%. The latest week is read together
+with the week before it while it holds fewer than ``min_pairs`` pairs (a refresh early in a week
+sees a few), as long as an earlier week remains for the calibration period; a window still below
+the minimum says so in ``drift_reason``.
+
+Agreement alone misses a judge turning lenient when most pairs are positives: a specificity drop
+of 0.30 on correctness (80% positives) moved agreement by about the tolerance and was flagged in
+0 of 40 simulated demo-sized weeks; with specificity watched, 68%. The price, with no drift: 2.5-3%
+of weeks flagged per metric (0% before); ``probability`` 0.983 gives 0.5-1.5% and 45%.
 
 Agreement mixes the judge's sensitivity and specificity with the share of positives, so a change
 in what is being judged (another model mix, another traffic mix) moves it too; the per-week
@@ -54,6 +64,17 @@ REQUIRED_COLUMNS = (
     "created_at",
 )
 GROUP_KEYS = ["judge_id", "metric"]
+# What the flag watches: (successes, trials) as column positions in (tp, fn, tn, fp).
+QUANTITIES = {
+    "agreement": ([0, 2], [0, 1, 2, 3]),
+    "sensitivity": ([0], [0, 1]),
+    "specificity": ([2], [2, 3]),
+}
+PROB_COLUMNS = {
+    "agreement": "prob_worse",
+    "sensitivity": "prob_sensitivity_worse",
+    "specificity": "prob_specificity_worse",
+}
 OUTPUT_COLUMNS = [
     "judge_id",
     "metric",
@@ -66,6 +87,8 @@ OUTPUT_COLUMNS = [
     "is_latest_week",
     "is_drift_flagged",
     "prob_worse",
+    "prob_sensitivity_worse",
+    "prob_specificity_worse",
     "drift_reason",
     "run_id",
     "computed_at",
@@ -231,30 +254,65 @@ def judge_agreement_over_time(
         )
     counts = weekly_confusion_counts(pairs)
     n = counts["n_pairs"].to_numpy(dtype=float)
-    agree = (counts["n_tp"] + counts["n_tn"]).to_numpy(dtype=np.int64)
-    counts["agreement_rate"] = agree / n
+    counts["agreement_rate"] = (counts["n_tp"] + counts["n_tn"]).to_numpy(dtype=float) / n
     counts["sensitivity_mean"] = (counts["n_tp"] + 1) / (counts["n_tp"] + counts["n_fn"] + 2)
     counts["specificity_mean"] = (counts["n_tn"] + 1) / (counts["n_tn"] + counts["n_fp"] + 2)
     counts["cohen_kappa"] = cohen_kappa(counts.n_tp, counts.n_fn, counts.n_tn, counts.n_fp)
 
     grouped = counts.groupby(GROUP_KEYS, sort=False)
-    earlier_agree = grouped["n_tp"].cumsum() + grouped["n_tn"].cumsum() - agree
-    earlier_n = grouped["n_pairs"].cumsum() - counts["n_pairs"]
+    cells = ["n_tp", "n_fn", "n_tn", "n_fp"]
+    week = counts[cells].to_numpy(dtype=np.int64)
+    earlier = grouped[cells].cumsum().to_numpy(dtype=np.int64) - week
     counts["is_latest_week"] = grouped["week_start"].transform("max") == counts["week_start"]
-    counts["prob_worse"] = [
-        prob_worse(a, k, ac, nc, config.tolerance, config.quadrature_points)
-        for a, k, ac, nc in zip(agree, counts["n_pairs"], earlier_agree, earlier_n, strict=True)
-    ]
-    first_week = grouped["week_start"].transform("min")
-    counts["is_drift_flagged"] = (
-        counts["is_latest_week"]
-        & (counts["n_pairs"] >= config.min_pairs)
-        & (counts["prob_worse"].fillna(0.0) >= config.probability)
+    position = grouped.cumcount().to_numpy()
+    # The latest week is read together with the week before while it holds fewer than
+    # min_pairs pairs (a refresh early in a week sees a few pairs only: judged on those alone the
+    # flag would clear every Monday), as long as an earlier week remains to compare with.
+    window = week.copy()
+    calibration = earlier.copy()
+    windows = [1] * len(counts)
+    for i in np.flatnonzero(counts["is_latest_week"].to_numpy()):
+        if week[i].sum() < config.min_pairs and position[i] >= 2:
+            window[i] = week[i] + week[i - 1]
+            calibration[i] = earlier[i - 1]
+            windows[i] = 2
+    for name, (success, trials) in QUANTITIES.items():
+        counts[PROB_COLUMNS[name]] = [
+            prob_worse(
+                int(w[success].sum()),
+                int(w[trials].sum()),
+                int(c[success].sum()),
+                int(c[trials].sum()),
+                config.tolerance,
+                config.quadrature_points,
+            )
+            if w[trials].sum() > 0
+            else float("nan")
+            for w, c in zip(window, calibration, strict=True)
+        ]
+    assessed = {
+        name: (window[:, trials].sum(axis=1) >= config.min_pairs)
+        & (counts[PROB_COLUMNS[name]].fillna(0.0).to_numpy() >= config.probability)
+        for name, (_, trials) in QUANTITIES.items()
+    }
+    counts["is_drift_flagged"] = counts["is_latest_week"].to_numpy() & np.logical_or.reduce(
+        list(assessed.values())
     )
+    first_week = grouped["week_start"].transform("min")
+    weeks = counts["week_start"].tolist()
     counts["drift_reason"] = [
-        _reason(row, ac, nc, first, config) if row.is_latest_week else None
-        for row, ac, nc, first in zip(
-            counts.itertuples(index=False), earlier_agree, earlier_n, first_week, strict=True
+        _reason(row, w, c, first, weeks[i - 1] if span == 2 else None, config)
+        if row.is_latest_week
+        else None
+        for i, (row, w, c, first, span) in enumerate(
+            zip(
+                counts.itertuples(index=False),
+                window,
+                calibration,
+                first_week,
+                windows,
+                strict=True,
+            )
         )
     ]
     counts["run_id"] = run_id
@@ -265,26 +323,48 @@ def judge_agreement_over_time(
     return _typed(counts[OUTPUT_COLUMNS])
 
 
-def _reason(row, agree_calibration: int, n_calibration: int, first_week, config: DriftConfig):
+def _rate(counts: np.ndarray, success: list[int], trials: list[int]) -> str:
+    n = int(counts[trials].sum())
+    return f"{counts[success].sum() / n:.3f} (n={n})" if n else "- (n=0)"
+
+
+def _reason(row, window, calibration, first_week, previous_week, config: DriftConfig):
     """Why the latest week is or is not flagged, in words a dashboard can show."""
     week = f"week of {row.week_start.isoformat()}"
-    if n_calibration == 0:
+    if previous_week is not None:
+        week = (
+            f"weeks of {previous_week.isoformat()} and {row.week_start.isoformat()} (the latest "
+            f"alone holds {row.n_pairs} pairs, fewer than {config.min_pairs})"
+        )
+    if calibration.sum() == 0:
         return f"not assessed: {week} is the first week with human-labelled pairs"
-    calibration_rate = agree_calibration / n_calibration
+    n_window = int(window.sum())
+    parts = []
+    flagged = []
+    for name, (success, trials) in QUANTITIES.items():
+        p = getattr(row, PROB_COLUMNS[name])
+        if pd.isna(p):
+            continue
+        enough = window[trials].sum() >= config.min_pairs
+        parts.append(
+            f"{name} {_rate(window, success, trials)} vs {_rate(calibration, success, trials)}, "
+            f"P(worse by more than {config.tolerance:g}) = {p:.3f}"
+            + ("" if enough else " (too few pairs to flag)")
+        )
+        if enough and p >= config.probability:
+            flagged.append(name)
     comparison = (
-        f"agreement {row.agreement_rate:.3f} (n={row.n_pairs}) in the {week} vs "
-        f"{calibration_rate:.3f} (n={n_calibration}) in the calibration period "
-        f"({first_week.isoformat()} to the week before); "
-        f"P(worse by more than {config.tolerance:g}) = {row.prob_worse:.3f}"
+        f"in the {week} vs the calibration period ({first_week.isoformat()} to the week "
+        f"before): " + "; ".join(parts)
     )
     if row.is_drift_flagged:
-        return f"drift: {comparison} >= {config.probability:g}"
-    if row.n_pairs < config.min_pairs:
+        return f"drift: {', '.join(flagged)} credibly worse {comparison}; >= {config.probability:g}"
+    if n_window < config.min_pairs:
         return (
-            f"not assessed: only {row.n_pairs} human-labelled pairs in the {week}, fewer than "
+            f"not assessed: only {n_window} human-labelled pairs in the {week}, fewer than "
             f"the {config.min_pairs} needed to flag drift ({comparison})"
         )
-    return f"no credible drift: {comparison} < {config.probability:g}"
+    return f"no credible drift: {comparison}; each < {config.probability:g} or too few pairs"
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -308,6 +388,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             "is_latest_week": frame["is_latest_week"].astype(bool),
             "is_drift_flagged": frame["is_drift_flagged"].astype(bool),
             "prob_worse": frame["prob_worse"].astype("Float64"),
+            "prob_sensitivity_worse": frame["prob_sensitivity_worse"].astype("Float64"),
+            "prob_specificity_worse": frame["prob_specificity_worse"].astype("Float64"),
             "drift_reason": frame["drift_reason"].astype(text),
             "run_id": frame["run_id"].astype(text),
             "computed_at": frame["computed_at"].astype("datetime64[us]"),
