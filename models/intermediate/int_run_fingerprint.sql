@@ -1,7 +1,14 @@
 {#-
     One row: run_id, a digest of everything the outputs are computed from (the counts by task
     type, the models' roles, the labelled pairs per day, traffic weights, systems figures,
-    rejects, settings and package version), and whether this build is a --full-refresh. The same inputs and settings
+    rejects, settings and package version), and whether this build is a --full-refresh.
+    Systems figures enter as counts, order statistics (latency p50, p95, max) and exact integer
+    sums (latency in microseconds, cost in nano-USD, each row rounded on its own), never as a
+    floating-point mean: a mean's last bits depend on the order rows are summed in, and rounded
+    on a half they changed run_id between an incremental and a full build of the same data. A
+    change to the latency or cost values that keeps every one of these figures of every model
+    and region is not noticed (outputs are reused); set llm_migration_reuse_unchanged_outputs
+    to false to recompute regardless. The same inputs and settings
     give the same run_id, so a scheduled refresh with nothing new reuses its outputs (and skips
     the Bayesian fit) instead of recomputing them. Floating-point figures are rounded before
     hashing: parallel sums differ in the last bits from run to run. They are rounded as scaled
@@ -85,8 +92,13 @@ digests as (
         {{ dbt.listagg(
             dbt.concat([
                 "model_id", "'|'", "region", "'|'", "cast(n_traces as " ~ dbt.type_string() ~ ")", "'|'",
+                "coalesce(" ~ scaled_text % ('latency_p50_ms', 1000) ~ ", '-')", "'|'",
                 "coalesce(" ~ scaled_text % ('latency_p95_ms', 1000) ~ ", '-')", "'|'",
-                "coalesce(" ~ scaled_text % ('cost_per_trace_usd', 1000000000) ~ ", '-')", "'|'",
+                "coalesce(" ~ scaled_text % ('latency_max_ms', 1000) ~ ", '-')", "'|'",
+                "coalesce(cast(latency_sum_us as " ~ dbt.type_string() ~ "), '-')", "'|'",
+                "cast(n_with_latency as " ~ dbt.type_string() ~ ")", "'|'",
+                "coalesce(cast(cost_sum_nano_usd as " ~ dbt.type_string() ~ "), '-')", "'|'",
+                "cast(n_with_cost as " ~ dbt.type_string() ~ ")", "'|'",
                 "cast(n_errors as " ~ dbt.type_string() ~ ")", "'|'",
                 "cast(n_with_status as " ~ dbt.type_string() ~ ")",
             ]),

@@ -1,4 +1,15 @@
 {#- Per model x region (and region ALL) systems figures the budget gates start from. -#}
+{#-
+    Exact integer sums of latency (microseconds) and cost (nano-USD), each value rounded on its
+    own row: int_run_fingerprint hashes them, and unlike a floating-point mean they do not change
+    with the order rows are summed in (an incremental table and a full rebuild hold the same rows
+    in another order), nor do they miss a change to the tail that keeps p95 and the mean.
+-#}
+{%- set exact_sums -%}
+        max(latency_ms) as latency_max_ms,
+        sum(cast(round(latency_ms * 1000) as {{ dbt.type_bigint() }})) as latency_sum_us,
+        sum(cast(round(cost_usd * 1000000000) as {{ dbt.type_bigint() }})) as cost_sum_nano_usd
+{%- endset -%}
 with
 
 traces as (
@@ -25,7 +36,8 @@ by_region as (
         avg(input_tokens) as mean_input_tokens,
         avg(output_tokens) as mean_output_tokens,
         count(cost_usd) as n_with_cost,
-        avg(cost_usd) as cost_per_trace_usd
+        avg(cost_usd) as cost_per_trace_usd,
+        {{ exact_sums }}
     from traces
     group by model_id, region
 
@@ -45,7 +57,8 @@ overall as (
         avg(input_tokens) as mean_input_tokens,
         avg(output_tokens) as mean_output_tokens,
         count(cost_usd) as n_with_cost,
-        avg(cost_usd) as cost_per_trace_usd
+        avg(cost_usd) as cost_per_trace_usd,
+        {{ exact_sums }}
     from traces
     group by model_id
 

@@ -282,6 +282,7 @@ def test_run_id_changes_with_roles_task_types_and_the_days_of_labelled_pairs(tmp
                 scored_at=inputs["judge_scores"].scored_at + pd.Timedelta(days=14)
             ),
         },
+        "latency_tail": {**inputs, "traces": _slowest_tripled(inputs["traces"], "cand-steady")},
     }
     assert (
         swapped.role == "incumbent"
@@ -298,5 +299,24 @@ def test_run_id_changes_with_roles_task_types_and_the_days_of_labelled_pairs(tmp
         run_dbt(["build", "--selector", "sql_layer"], database, variables)
         run_ids[name] = query(database, "select run_id from int_run_fingerprint").run_id.item()
     assert run_ids["same"] == run_ids["base"]
-    for name in ("roles", "task_types", "label_days"):
+    for name in ("roles", "task_types", "label_days", "latency_tail"):
         assert run_ids[name] != run_ids["base"], name
+
+
+def _slowest_tripled(traces: pd.DataFrame, model_id: str) -> pd.DataFrame:
+    """The model's slowest trace three times as slow: its p50 and p95 latencies unchanged.
+
+    The latency gate bootstraps every value, but run_id hashed only p95 latency (and mean
+    cost): such a change reused the old gate rows under an unchanged run_id.
+    """
+    mine = traces.model_id == model_id
+    slowest = traces.loc[mine, "latency_ms"].idxmax()
+    changed = traces.copy()
+    changed.loc[slowest, "latency_ms"] *= 3
+    region = traces.loc[slowest, "region"]
+    for rows in (mine, mine & (traces.region == region)):
+        for q in (0.5, 0.95):
+            assert changed.loc[rows, "latency_ms"].quantile(q) == pytest.approx(
+                traces.loc[rows, "latency_ms"].quantile(q), rel=1e-12
+            )
+    return changed
