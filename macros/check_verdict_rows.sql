@@ -10,8 +10,9 @@
         boolean verdict; columns: the further staging columns to keep.
 
         Incremental by trace (the unique key refresh_key, see the macro refresh_key): a refresh
-        recomputes every row of a trace that has a new or changed input row, or that
-        int_traces_checked refreshed since, and parses and checks only those rows. A (trace,
+        recomputes every row of a trace that has a new or changed input row, that
+        int_traces_checked refreshed since, or whose kept rows lost their trace, and parses and
+        checks only those rows. A (trace,
         metric, actor) key never spans two traces, so the duplicate checks stay exact over the
         rows in scope. They aggregate the narrow key columns into the few keys that occur more
         than once and join that back, instead of a window over every row; the raw row is
@@ -47,6 +48,20 @@ keys_to_refresh as (
     inner join {{ ref('int_traces_checked') }} as traces
         on delivered_keys.trace_id = traces.trace_id
     where traces.refreshed_at > {{ llm_migration.watermark('traces_watermark') }}
+    union
+    {#-
+        Kept rows whose trace is gone from int_traces_checked (its traces row removed, or its
+        trace_id corrected in place): nothing refreshed them, so they stayed kept although a
+        full rebuild rejects them as of an unknown trace.
+    #}
+    select existing.refresh_key
+    from {{ this }} as existing
+    where existing.rejection_reason is null
+        and not exists (
+            select 1
+            from {{ ref('int_traces_checked') }} as traces
+            where traces.trace_id = existing.trace_id
+        )
 
 ),
 

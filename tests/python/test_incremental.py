@@ -217,10 +217,19 @@ def test_a_trace_id_corrected_in_place_moves_its_row_on_a_refresh(tmp_path):
         "traces": pd.concat([traces, extra_trace], ignore_index=True),
         "judge_scores": pd.concat([scores, misspelled_score], ignore_index=True),
     }
+    # A judged and labelled trace whose id is corrected in place too: its verdicts and labels,
+    # still on the old id, lost their trace (a refresh left them kept, 474 rows in a review).
+    judged_and_labelled = sorted(
+        set(scores.trace_id) & set(inputs["human_labels"].trace_id) & set(traces.trace_id)
+    )[0]
+    renamed = traces.trace_id.where(
+        traces.trace_id != judged_and_labelled, judged_and_labelled + "-fixed"
+    )
     corrected = {
         **first,
         "traces": pd.concat(
-            [traces, extra_trace.assign(trace_id="fixed-trace")], ignore_index=True
+            [traces.assign(trace_id=renamed), extra_trace.assign(trace_id="fixed-trace")],
+            ignore_index=True,
         ),
         "judge_scores": pd.concat(
             [scores, misspelled_score.assign(trace_id=target.trace_id)], ignore_index=True
@@ -251,6 +260,10 @@ def test_a_trace_id_corrected_in_place_moves_its_row_on_a_refresh(tmp_path):
     assert judged.loc[len(judged), "rejection_reason"] == (
         "duplicate judgement for the same trace, metric and judge"
     )
+    for table in ("int_judgements_checked", "int_labels_checked"):
+        orphans = incremental[table].query("trace_id == @judged_and_labelled")
+        assert len(orphans) > 0
+        assert orphans.rejection_reason.str.startswith("unknown trace_id").all(), table
     _assert_same_tables(incremental, full)
 
 
