@@ -58,7 +58,13 @@ def reusable_output(session, relation: str, run_id: str, reuse: bool) -> pd.Data
     if not reuse:
         return None
     try:
-        existing = session.sql(f"select * from {relation}").df()
+        # Through Arrow, so every column keeps its stored type when the rows are written back
+        # (a DATE read into pandas came back as TIMESTAMP).
+        existing = (
+            session.sql(f"select * from {relation}")
+            .to_arrow_table()
+            .to_pandas(types_mapper=pd.ArrowDtype)
+        )
     except Exception:  # no such table yet: the first build
         return None
     if "run_id" not in existing.columns or existing.empty:

@@ -355,6 +355,9 @@ def test_demo_build_writes_the_documented_table_stamped_with_the_data_run_id(dri
     assert stored == documented_types()
     fingerprint = query(database, "select run_id from int_run_fingerprint").run_id.iloc[0]
     assert set(table.run_id) == {fingerprint}
+    # ... with the types they had: a reused DATE came back as TIMESTAMP
+    reused = query(database, "describe int_judge_agreement_computed")
+    assert dict(zip(reused.column_name, reused.column_type, strict=True))["week_start"] == "DATE"
     # the rerun on unchanged data reused the rows: computed_at included
     pd.testing.assert_frame_equal(
         table.sort_values(["judge_id", "metric", "week_start"]).reset_index(drop=True),
