@@ -11,8 +11,8 @@
 
         Incremental by trace (the unique key refresh_key, see the macro refresh_key): a refresh
         recomputes every row of a trace that has a new or changed input row, that
-        int_traces_checked refreshed since, or whose kept rows lost their trace, and parses and
-        checks only those rows. A (trace,
+        int_traces_checked refreshed since, or whose input position int_traces_checked found
+        holding another trace since (replaced_trace_id), and parses and checks only those rows. A (trace,
         metric, actor) key never spans two traces, so the duplicate checks stay exact over the
         rows in scope. They aggregate the narrow key columns into the few keys that occur more
         than once and join that back, instead of a window over every row; the raw row is
@@ -50,18 +50,14 @@ keys_to_refresh as (
     where traces.refreshed_at > {{ llm_migration.watermark('traces_watermark') }}
     union
     {#-
-        Kept rows whose trace is gone from int_traces_checked (its traces row removed, or its
-        trace_id corrected in place): nothing refreshed them, so they stayed kept although a
-        full rebuild rejects them as of an unknown trace.
+        Rows of a trace whose input position int_traces_checked found holding another trace since
+        (a trace id corrected in place, or rows shifted by a removal): the trace may be gone, and
+        nothing else refreshes its rows, which a full rebuild rejects as of an unknown trace.
     #}
-    select existing.refresh_key
-    from {{ this }} as existing
-    where existing.rejection_reason is null
-        and not exists (
-            select 1
-            from {{ ref('int_traces_checked') }} as traces
-            where traces.trace_id = existing.trace_id
-        )
+    select {{ llm_migration.refresh_key('replaced_trace_id') }}
+    from {{ ref('int_traces_checked') }}
+    where replaced_trace_id is not null
+        and refreshed_at > {{ llm_migration.watermark('traces_watermark') }}
 
 ),
 

@@ -164,25 +164,43 @@ checked as (
 )
 
 select
-    refresh_key,
-    source_row_number,
-    row_hash,
+    checked.refresh_key,
+    checked.source_row_number,
+    checked.row_hash,
     case
-        when rejection_reason is not null then {{ llm_migration.raw_row_text('source_row') }}
+        when checked.rejection_reason is not null then {{ llm_migration.raw_row_text('checked.source_row') }}
     end as raw_row,
-    trace_id,
-    model_id,
-    region,
-    created_at,
-    item_id,
-    task_type,
-    latency_ms,
-    input_tokens,
-    output_tokens,
-    cost_usd,
-    status,
-    is_error,
-    model_fingerprint,
-    rejection_reason,
+    checked.trace_id,
+    checked.model_id,
+    checked.region,
+    checked.created_at,
+    checked.item_id,
+    checked.task_type,
+    checked.latency_ms,
+    checked.input_tokens,
+    checked.output_tokens,
+    checked.cost_usd,
+    checked.status,
+    checked.is_error,
+    checked.model_fingerprint,
+    checked.rejection_reason,
+    {#-
+        The trace id this row's input position held before, when a refresh finds another there
+        (a trace id corrected in place, or rows shifted by a removal): that trace may be gone,
+        and the checked verdict and label models re-check its rows. Null on a full build.
+    #}
+    {%- if is_incremental() %}
+    case
+        when previous.trace_id is not null
+            and (checked.trace_id is null or previous.trace_id != checked.trace_id)
+            then previous.trace_id
+    end as replaced_trace_id,
+    {%- else %}
+    cast(null as {{ dbt.type_string() }}) as replaced_trace_id,
+    {%- endif %}
     {{ llm_migration.build_timestamp() }} as refreshed_at
 from checked
+{%- if is_incremental() %}
+left join {{ this }} as previous
+    on previous.source_row_number = checked.source_row_number
+{%- endif %}

@@ -24,6 +24,7 @@ BOOKKEEPING = {
     "traces_watermark",
     "fit_seconds",
     "is_full_refresh",
+    "replaced_trace_id",
 }
 
 
