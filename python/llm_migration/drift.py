@@ -270,12 +270,12 @@ def judge_agreement_over_time(
     # flag would clear every Monday), as long as an earlier week remains to compare with.
     window = week.copy()
     calibration = earlier.copy()
-    windows = [1] * len(counts)
+    joined_week = [None] * len(counts)  # the week read with the latest one, if any
     for i in np.flatnonzero(counts["is_latest_week"].to_numpy()):
         if week[i].sum() < config.min_pairs and position[i] >= 2:
             window[i] = week[i] + week[i - 1]
             calibration[i] = earlier[i - 1]
-            windows[i] = 2
+            joined_week[i] = counts["week_start"].iloc[i - 1]
     for name, (success, trials) in QUANTITIES.items():
         counts[PROB_COLUMNS[name]] = [
             prob_worse(
@@ -290,29 +290,27 @@ def judge_agreement_over_time(
             else float("nan")
             for w, c in zip(window, calibration, strict=True)
         ]
-    assessed = {
+    # The rates credibly worse on enough trials of their own kind, per row.
+    credible = {
         name: (window[:, trials].sum(axis=1) >= config.min_pairs)
         & (counts[PROB_COLUMNS[name]].fillna(0.0).to_numpy() >= config.probability)
         for name, (_, trials) in QUANTITIES.items()
     }
-    counts["is_drift_flagged"] = counts["is_latest_week"].to_numpy() & np.logical_or.reduce(
-        list(assessed.values())
+    worse = [[name for name in QUANTITIES if credible[name][i]] for i in range(len(counts))]
+    counts["is_drift_flagged"] = counts["is_latest_week"].to_numpy() & np.array(
+        [bool(names) for names in worse], dtype=bool
     )
     first_week = grouped["week_start"].transform("min")
-    weeks = counts["week_start"].tolist()
     counts["drift_reason"] = [
-        _reason(row, w, c, first, weeks[i - 1] if span == 2 else None, config)
-        if row.is_latest_week
-        else None
-        for i, (row, w, c, first, span) in enumerate(
-            zip(
-                counts.itertuples(index=False),
-                window,
-                calibration,
-                first_week,
-                windows,
-                strict=True,
-            )
+        _reason(row, w, c, first, joined, names, config) if row.is_latest_week else None
+        for row, w, c, first, joined, names in zip(
+            counts.itertuples(index=False),
+            window,
+            calibration,
+            first_week,
+            joined_week,
+            worse,
+            strict=True,
         )
     ]
     counts["run_id"] = run_id
@@ -328,7 +326,7 @@ def _rate(counts: np.ndarray, success: list[int], trials: list[int]) -> str:
     return f"{counts[success].sum() / n:.3f} (n={n})" if n else "- (n=0)"
 
 
-def _reason(row, window, calibration, first_week, previous_week, config: DriftConfig):
+def _reason(row, window, calibration, first_week, previous_week, worse, config: DriftConfig):
     """Why the latest week is or is not flagged, in words a dashboard can show."""
     week = f"week of {row.week_start.isoformat()}"
     if previous_week is not None:
@@ -340,7 +338,6 @@ def _reason(row, window, calibration, first_week, previous_week, config: DriftCo
         return f"not assessed: {week} is the first week with human-labelled pairs"
     n_window = int(window.sum())
     parts = []
-    flagged = []
     for name, (success, trials) in QUANTITIES.items():
         p = getattr(row, PROB_COLUMNS[name])
         if pd.isna(p):
@@ -351,14 +348,12 @@ def _reason(row, window, calibration, first_week, previous_week, config: DriftCo
             f"P(worse by more than {config.tolerance:g}) = {p:.3f}"
             + ("" if enough else " (too few pairs to flag)")
         )
-        if enough and p >= config.probability:
-            flagged.append(name)
     comparison = (
         f"in the {week} vs the calibration period ({first_week.isoformat()} to the week "
         f"before): " + "; ".join(parts)
     )
     if row.is_drift_flagged:
-        return f"drift: {', '.join(flagged)} credibly worse {comparison}; >= {config.probability:g}"
+        return f"drift: {', '.join(worse)} credibly worse {comparison}; >= {config.probability:g}"
     if n_window < config.min_pairs:
         return (
             f"not assessed: only {n_window} human-labelled pairs in the {week}, fewer than "

@@ -53,6 +53,13 @@ _BUDGET_DEFAULTS = {
     "max_error_rate_diff": 0.01,
 }
 _RATIO_BUDGETS = {"max_p95_latency_ratio", "max_cost_per_trace_ratio"}
+MAX_RATIO_BUDGET = 10.0  # above it a ratio budget was written in percent (120 for 1.2x)
+
+
+def _configured_metrics(configured: set[str]) -> str:
+    return f"the configured metrics (llm_migration_metrics) are {', '.join(sorted(configured))}"
+
+
 _GATE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 SCOPES = ("overall", "regional")
 
@@ -396,7 +403,6 @@ def _budget_policy(
     return BudgetPolicy(BUDGET_KEYS[key], float(value), p_met, p_exceeded)
 
 
-MAX_RATIO_BUDGET = 10.0
 _CUSTOM_GATE_KEYS = {"gate_id", "expression", "scope", "metrics"}
 
 
@@ -470,8 +476,7 @@ def _custom_gates(
                 if unknown:
                     problems.append(
                         f"{path}.metrics: unknown metric(s) {', '.join(map(repr, unknown))}; "
-                        f"the configured metrics (llm_migration_metrics) are "
-                        f"{', '.join(sorted(configured))}"
+                        f"{_configured_metrics(configured)}"
                     )
                     ok = False
         if ok and parsed is not None:
@@ -549,8 +554,7 @@ def _build_policy(
         for name in raw_metrics if isinstance(raw_metrics, Mapping) else {}:
             if isinstance(name, str) and name not in configured:
                 problems.append(
-                    f"metrics.{name}: unknown metric {name!r}; the configured metrics "
-                    f"(llm_migration_metrics) are {', '.join(sorted(configured))}"
+                    f"metrics.{name}: unknown metric {name!r}; {_configured_metrics(configured)}"
                 )
     metrics = {}
     for name, settings in metric_entries.items():
