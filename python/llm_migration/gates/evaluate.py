@@ -191,6 +191,8 @@ def evaluate_gates(
         n_resamples=n_resamples,
         random_seed=random_seed,
         max_support=max_support,
+        min_coverage=policy.min_systems_coverage,
+        max_plausible_ratio=policy.max_plausible_ratio,
     )
     convergence = sampler_convergence_gates(comparisons, frames["diagnostics"], candidates)
     unsettled_fit = {r["candidate_model_id"] for r in convergence if r["status"] != PASS}

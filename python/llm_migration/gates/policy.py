@@ -54,6 +54,11 @@ _BUDGET_DEFAULTS = {
 }
 _RATIO_BUDGETS = {"max_p95_latency_ratio", "max_cost_per_trace_ratio"}
 MAX_RATIO_BUDGET = 10.0  # above it a ratio budget was written in percent (120 for 1.2x)
+# Systems data checks (see gates/systems.py): the share of a model's traces per region that
+# must carry the budget's value, and the widest latency or cost ratio read as real rather
+# than as a unit mix-up (latency in seconds against milliseconds is 1000x).
+DEFAULT_MIN_SYSTEMS_COVERAGE = 0.9
+DEFAULT_MAX_PLAUSIBLE_RATIO = 100.0
 
 
 def _configured_metrics(configured: set[str]) -> str:
@@ -133,6 +138,8 @@ class GatePolicy:
     min_human_labels_per_model: int = 100
     labeling_assurance: float = 0.8
     custom_gates: tuple[CustomGate, ...] = ()
+    min_systems_coverage: float = DEFAULT_MIN_SYSTEMS_COVERAGE
+    max_plausible_ratio: float | None = DEFAULT_MAX_PLAUSIBLE_RATIO
 
     def for_metric(self, metric: str) -> MetricPolicy:
         """The thresholds that apply to ``metric`` (its own entry, else the defaults)."""
@@ -183,6 +190,8 @@ class GatePolicy:
                 max_error_rate_diff: 0.01              #    prob_exceeded_blocks: 0.8}
                 prob_budget_met_required: 0.95         # default for the three budgets
                 prob_budget_exceeded_blocks: 0.8
+                min_systems_coverage: 0.9              # share of traces with the value
+                max_plausible_ratio: 100               # beyond 1/100..100x: units? (null: off)
                 max_worse_task_types: 0                # null turns the task-type gate off
                 min_human_labels_per_model: 100
                 labeling_assurance: 0.8                # fct_labeling_plan: P(the labels settle it)
@@ -403,6 +412,37 @@ def _budget_policy(
     return BudgetPolicy(BUDGET_KEYS[key], float(value), p_met, p_exceeded)
 
 
+def _min_systems_coverage(raw: Mapping[str, Any], problems: list[str]) -> float:
+    key, default = "min_systems_coverage", DEFAULT_MIN_SYSTEMS_COVERAGE
+    value = raw.get(key, default)
+    if not _is_number(value) or math.isnan(value) or not 0.0 < value <= 1.0:
+        problems.append(
+            f"{key}: expected a share of traces in (0, 1] (0.9 asks 90% of a model's traces in "
+            f"each region to carry the value), got {type(value).__name__} {value!r}"
+        )
+        return default
+    return float(value)
+
+
+def _max_plausible_ratio(raw: Mapping[str, Any], problems: list[str]) -> float | None:
+    key = "max_plausible_ratio"
+    value = raw.get(key, DEFAULT_MAX_PLAUSIBLE_RATIO)
+    if value is None:
+        return None
+    if not _is_number(value) or math.isnan(value):
+        problems.append(f"{key}: expected a number or null, got {type(value).__name__} {value!r}")
+        return DEFAULT_MAX_PLAUSIBLE_RATIO
+    # Below a ratio budget the check would call a real, budget-breaking ratio a unit error.
+    if value < MAX_RATIO_BUDGET:
+        problems.append(
+            f"{key}: a latency or cost ratio beyond 1/{key} .. {key} is read as a unit mix-up, "
+            f"so it must be at least {MAX_RATIO_BUDGET:g} (the largest ratio budget), "
+            f"got {value!r}"
+        )
+        return DEFAULT_MAX_PLAUSIBLE_RATIO
+    return float(value)
+
+
 _CUSTOM_GATE_KEYS = {"gate_id", "expression", "scope", "metrics"}
 
 
@@ -491,6 +531,8 @@ _TOP_KEYS = {
     *BUDGET_KEYS,
     "prob_budget_met_required",
     "prob_budget_exceeded_blocks",
+    "min_systems_coverage",
+    "max_plausible_ratio",
     "max_worse_task_types",
     "min_human_labels_per_model",
     "labeling_assurance",
@@ -569,6 +611,8 @@ def _build_policy(
         if budget is not None:
             budgets.append(budget)
 
+    coverage = _min_systems_coverage(raw, problems)
+    plausible = _max_plausible_ratio(raw, problems)
     max_worse = _count(raw, "max_worse_task_types", 0, "", problems, nullable=True)
     min_labels = _count(raw, "min_human_labels_per_model", 100, "", problems)
     assurance = _probability(raw, "labeling_assurance", 0.8, "", problems)
@@ -581,4 +625,6 @@ def _build_policy(
         min_human_labels_per_model=min_labels if min_labels is not None else 100,
         labeling_assurance=assurance,
         custom_gates=custom,
+        min_systems_coverage=coverage,
+        max_plausible_ratio=plausible,
     )

@@ -22,6 +22,14 @@ Beta posterior per region for the error rate.
   max(20, 1 / budget) traces with a status (100 at the default 1pp budget), so that one error at
   the budget's rate is expected there; below that the Jeffreys prior's half error per region
   decides the comparison.
+* **Data checks.** A model whose value is missing on more than 1 - ``min_systems_coverage``
+  (default 10%) of its traces in a region with traffic makes the gate inconclusive: values
+  missing on more traces may not be missing at random (timed-out calls without a latency, a
+  logger that only priced some calls). So does a latency or cost ratio whose candidate side is
+  0 (not recorded: the ratio would pass any budget; the incumbent's 0 leaves the ratio
+  undefined), and a ratio beyond 1/``max_plausible_ratio`` .. ``max_plausible_ratio`` (default
+  100), which is more often a unit mix-up between the two models' inputs (latency in seconds,
+  cost in cents) than a real difference.
 * **Bootstrap** (latency, cost). Within each model x region the n traces are resampled with
   replacement; a model with fewer than ``MIN_VALUES_PER_REGION`` values in a region with
   traffic makes the gate inconclusive (one trace resamples to itself every time). For a
@@ -51,7 +59,11 @@ import numpy as np
 import pandas as pd
 
 from llm_migration.gates.inputs import flag_values
-from llm_migration.gates.policy import BudgetPolicy
+from llm_migration.gates.policy import (
+    DEFAULT_MAX_PLAUSIBLE_RATIO,
+    DEFAULT_MIN_SYSTEMS_COVERAGE,
+    BudgetPolicy,
+)
 from llm_migration.gates.results import (
     ALL_REGIONS,
     FAIL,
@@ -111,6 +123,7 @@ class _Sample:
     support: np.ndarray  # (K,) distinct (or binned) values, ascending
     counts: np.ndarray  # (R, K) counts per region in weight order
     weights: np.ndarray  # (R,) region weights, sum 1
+    traces: np.ndarray  # (R,) the model's traces per region, with or without a value
 
 
 def traffic_weights(
@@ -179,8 +192,10 @@ def _sample(
     values = _values(model_rows.rows, column).to_numpy()
     keep = ~np.isnan(values)
     values = values[keep]
-    region_codes = model_rows.region_codes[keep]
     region_order = list(weights)
+    placed = model_rows.region_codes[model_rows.region_codes >= 0]
+    traces = np.bincount(placed, minlength=len(region_order))
+    region_codes = model_rows.region_codes[keep]
     present = np.bincount(region_codes[region_codes >= 0], minlength=len(region_order)) > 0
     lacking = [r for r, has in zip(region_order, present, strict=True) if not has]
     if lacking:
@@ -189,7 +204,8 @@ def _sample(
     counts = np.zeros((len(region_order), len(support)), dtype=np.int64)
     in_mix = region_codes >= 0
     np.add.at(counts, (region_codes[in_mix], codes[in_mix]), 1)
-    return _Sample(support, counts, np.array([weights[r] for r in region_order])), []
+    region_weights = np.array([weights[r] for r in region_order])
+    return _Sample(support, counts, region_weights, traces), []
 
 
 def _support(values: np.ndarray, max_support: int) -> tuple[np.ndarray, np.ndarray]:
@@ -311,6 +327,7 @@ def bootstrap_statistic(
     random_seed: int = 20261122,
     max_support: int = DEFAULT_MAX_SUPPORT,
     budget: float | None = None,
+    min_coverage: float = DEFAULT_MIN_SYSTEMS_COVERAGE,
 ) -> BootstrapStatistic:
     """p95 latency, mean cost or error rate of ``model_id`` on the traffic mix ``weights``.
 
@@ -321,11 +338,20 @@ def bootstrap_statistic(
     Raises
     ------
     MissingSystemsData
-        When a region with weight > 0 holds no non-null value for the model.
+        When a region with weight > 0 holds too few non-null values for the model, or values on
+        less than ``min_coverage`` of its traces there.
     """
     model_rows = _rows_by_model(traces, [model_id], weights)[model_id]
     return _bootstrap_model(
-        model_rows, model_id, gate_id, weights, n_resamples, random_seed, max_support, budget
+        model_rows,
+        model_id,
+        gate_id,
+        weights,
+        n_resamples,
+        random_seed,
+        max_support,
+        budget,
+        min_coverage,
     )
 
 
@@ -338,15 +364,27 @@ def _bootstrap_model(
     random_seed: int,
     max_support: int,
     budget: float | None = None,
+    min_coverage: float = DEFAULT_MIN_SYSTEMS_COVERAGE,
 ) -> BootstrapStatistic:
     stat = STATISTICS[gate_id]
+    what = "status (is_error)" if stat.column == "is_error" else stat.column
     sample, lacking = _sample(model_rows, stat.column, weights, max_support)
     if sample is None:
-        what = "status (is_error)" if stat.column == "is_error" else stat.column
         raise MissingSystemsData(f"{model_id} has no {what} in {', '.join(lacking)}")
+    with_value = sample.counts.sum(axis=1)
+    thin = [
+        f"{k:,} of {n:,} traces in {r}"
+        for r, k, n in zip(weights, with_value, sample.traces, strict=True)
+        if k < min_coverage * n - 1e-9
+    ]
+    if thin:
+        raise MissingSystemsData(
+            f"{model_id} has a {what} on only {'; '.join(thin)} (at least "
+            f"{min_coverage:.0%} needed, min_systems_coverage: values missing on more traces "
+            "may not be missing at random, e.g. timed-out calls without a latency)"
+        )
     minimum = min_values_per_region(gate_id, budget)
-    sizes = sample.counts.sum(axis=1)
-    few = [f"{n} in {r}" for r, n in zip(weights, sizes, strict=True) if n < minimum]
+    few = [f"{n} in {r}" for r, n in zip(weights, with_value, strict=True) if n < minimum]
     if few and stat.kind == "rate":
         raise MissingSystemsData(
             f"{model_id} has too few traces with a status ({', '.join(few)}; a budget of "
@@ -373,6 +411,8 @@ def systems_budget_gates(
     n_resamples: int = 2000,
     random_seed: int = 20261122,
     max_support: int = DEFAULT_MAX_SUPPORT,
+    min_coverage: float = DEFAULT_MIN_SYSTEMS_COVERAGE,
+    max_plausible_ratio: float | None = DEFAULT_MAX_PLAUSIBLE_RATIO,
 ) -> list[dict]:
     """One row per candidate x enabled budget (region 'ALL', metric null).
 
@@ -388,6 +428,9 @@ def systems_budget_gates(
         Optional region -> share; default the incumbent's trace share per region.
     n_resamples, random_seed, max_support
         Bootstrap size, seed and the cap on distinct values per model (see module docstring).
+    min_coverage, max_plausible_ratio
+        The data checks of the module docstring (policy keys ``min_systems_coverage`` and
+        ``max_plausible_ratio``; ``None`` turns the ratio check off).
     """
     settings = {
         "n_resamples": n_resamples,
@@ -405,6 +448,7 @@ def systems_budget_gates(
             weights,
             **settings,
             budget=budget.max_value,
+            min_coverage=min_coverage,
         )
 
     rows: list[dict] = []
@@ -454,6 +498,12 @@ def systems_budget_gates(
                     )
                 )
                 continue
+            implausible = _implausible(
+                candidate, stat, estimate.point, observed, max_plausible_ratio
+            )
+            if implausible:
+                rows.append(inconclusive(candidate, implausible, observed))
+                continue
             compared = _compare(estimate.draws, reference.draws, stat.compare)
             defined = ~np.isnan(compared)
             if defined.mean() < 0.5:
@@ -461,6 +511,34 @@ def systems_budget_gates(
                 continue
             rows.append(_budget_row(candidate, budget, stat, observed, compared[defined]))
     return rows
+
+
+def _implausible(
+    candidate: str, stat: _Statistic, point: float, observed: float, max_ratio: float | None
+) -> str | None:
+    """Why a latency or cost ratio is not to be read as a real difference, or None.
+
+    A model whose p95 latency or mean cost is 0 has not recorded it (a p95 of 0 needs 0 on 95%
+    of its traces), and a ratio to it passes any budget. A ratio beyond 1/max_ratio .. max_ratio
+    is more often a unit mix-up between the two models' inputs than a real difference.
+    """
+    if stat.compare != "ratio":
+        return None
+    if point <= 0:
+        share = "every trace" if stat.kind == "mean" else "at least 95% of its traces"
+        return (
+            f"{candidate}'s {stat.label} is 0 ({stat.column} is 0 on {share}): not recorded? "
+            "A ratio to it would pass any budget; if it really is 0, turn this budget off"
+        )
+    if max_ratio is not None and not 1.0 / max_ratio <= observed <= max_ratio:
+        unit = "latency in seconds" if stat.column == "latency_ms" else "cost in cents"
+        return (
+            f"{stat.label} of {candidate} is {observed:.3g}x the incumbent's, beyond the "
+            f"plausible range 1/{max_ratio:g} to {max_ratio:g}x (max_plausible_ratio): more "
+            f"likely a unit mix-up between the two models' inputs ({unit}?) than a real "
+            "difference; check the inputs, or raise max_plausible_ratio"
+        )
+    return None
 
 
 def _budget_row(

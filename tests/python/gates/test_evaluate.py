@@ -269,3 +269,23 @@ def test_a_malformed_policy_stops_the_run():
             all_good_inputs(),
             policy={"custom_gates": [{"gate_id": "x", "expression": "(select 1) > 0"}]},
         )
+
+
+def test_the_policy_sets_the_systems_data_checks():
+    # The candidate's latency arrives in seconds: held open by default, read as a real
+    # thousandfold speed-up once max_plausible_ratio is off, and a 5% gap in cost blocks
+    # nothing by default but holds the gate open at min_systems_coverage 1.
+    inputs = all_good_inputs()
+    traces = inputs["systems_traces"]
+    cand = traces.model_id == "cand"
+    traces.loc[cand, "latency_ms"] = traces.loc[cand, "latency_ms"] / 1000
+    traces.loc[cand & (traces.index % 20 == 0), "cost_usd"] = None
+
+    def status(policy, gate_id):
+        gates = _evaluate(inputs, policy=GatePolicy.from_vars(policy))
+        return gates.loc[gates.gate_id == gate_id, "status"].item()
+
+    assert status({}, "p95_latency_ratio") == "inconclusive"
+    assert status({"max_plausible_ratio": None}, "p95_latency_ratio") == "pass"
+    assert status({}, "cost_per_trace_ratio") == "pass"
+    assert status({"min_systems_coverage": 1}, "cost_per_trace_ratio") == "inconclusive"

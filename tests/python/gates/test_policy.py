@@ -25,6 +25,9 @@ def test_defaults_from_an_empty_dict():
     assert policy.max_worse_task_types == 0
     assert policy.min_human_labels_per_model == 100
     assert policy.custom_gates == ()
+    assert policy.min_systems_coverage == 0.9 and policy.max_plausible_ratio == 100.0
+    assert GatePolicy.from_vars({"max_plausible_ratio": None}).max_plausible_ratio is None
+    assert GatePolicy.from_vars({"min_systems_coverage": 1}).min_systems_coverage == 1.0
     assert GatePolicy.from_vars(None) == policy
 
 
@@ -132,6 +135,12 @@ def test_custom_gates_are_parsed_and_enabled():
         ({"max_worse_task_types": -1}, "max_worse_task_types: must not be negative"),
         ({"max_worse_task_types": 1.5}, "max_worse_task_types: expected a whole number"),
         ({"min_human_labels_per_model": "100"}, "min_human_labels_per_model: expected a whole"),
+        ({"min_systems_coverage": 0}, "min_systems_coverage: expected a share of traces"),
+        ({"min_systems_coverage": 90}, "min_systems_coverage: expected a share of traces"),
+        ({"min_systems_coverage": "0.9"}, "min_systems_coverage: expected a share"),
+        # Below a ratio budget a real, budget-breaking ratio would be called a unit mix-up.
+        ({"max_plausible_ratio": 5}, "max_plausible_ratio: a latency or cost ratio beyond"),
+        ({"max_plausible_ratio": "100"}, "max_plausible_ratio: expected a number or null"),
         # Direction and margin belong to llm_migration_metrics, which sized the comparisons.
         ({"metrics": {"refusal": {"direction": "down"}}}, "metrics.refusal.direction: set the"),
         ({"metrics": {"correctness": {"margin": 0.005}}}, "metrics.correctness.margin: set the"),

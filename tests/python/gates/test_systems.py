@@ -221,6 +221,77 @@ def test_missing_data_is_inconclusive_and_names_what_is_missing():
     assert gates[("cand", "error_rate_diff")]["status"] == "pass"
 
 
+def test_values_missing_on_many_traces_prove_no_budget():
+    # The candidate's logger priced only its cheapest 20 calls of 300 per region (the rest
+    # NULL): on the priced calls it looks 5x cheaper, on all of them it costs the same.
+    base = {"n": 300, "latency_median": 800.0, "cost": 0.002, "error_rate": 0.01}
+    traces = systems_traces({m: {r: base for r in REGIONS} for m in ("cand", "inc")})
+    cand = traces.model_id == "cand"
+    rank = traces[cand].groupby("region")["cost_usd"].rank(method="first")
+    traces.loc[rank[rank > 20].index, "cost_usd"] = None
+    row = _gates(traces)[("cand", "cost_per_trace_ratio")]
+    assert row["status"] == "inconclusive", row["reason"]
+    assert (
+        "cand has a cost_usd on only 20 of 300 traces in eu-west; 20 of 300 traces in us-east "
+        "(at least 90% needed, min_systems_coverage" in row["reason"]
+    )
+    # Only the gate's own column counts: latency and status are complete.
+    assert _gates(traces)[("cand", "p95_latency_ratio")]["status"] == "pass"
+    # A missing value here and there (5%) is read, not held open.
+    traces = systems_traces({m: {r: base for r in REGIONS} for m in ("cand", "inc")})
+    traces.loc[traces.index % 20 == 0, "cost_usd"] = None
+    assert _gates(traces)[("cand", "cost_per_trace_ratio")]["status"] == "pass"
+    # The incumbent is held to the same standard, and a stricter policy is honoured.
+    traces["is_error"] = traces["is_error"].astype("boolean")
+    traces.loc[(traces.model_id == "inc") & (traces.index % 5 == 1), "is_error"] = None
+    gates = _gates(traces)
+    assert gates[("cand", "error_rate_diff")]["status"] == "inconclusive"
+    assert (
+        "the incumbent inc has a status (is_error) on only"
+        in (gates[("cand", "error_rate_diff")]["reason"])
+    )
+    strict = _gates(traces, min_coverage=1.0)[("cand", "cost_per_trace_ratio")]
+    assert strict["status"] == "inconclusive" and "at least 100% needed" in strict["reason"]
+
+
+def test_a_candidate_without_a_recorded_cost_or_latency_proves_no_budget():
+    traces = equal_systems()
+    traces.loc[traces.model_id == "cand", "cost_usd"] = 0.0
+    traces.loc[(traces.model_id == "cand") & (traces.index % 50 != 0), "latency_ms"] = 0.0
+    gates = _gates(traces)
+    cost = gates[("cand", "cost_per_trace_ratio")]
+    assert cost["status"] == "inconclusive" and cost["observed_value"] == 0.0
+    assert "cand's cost per trace is 0 (cost_usd is 0 on every trace)" in cost["reason"]
+    latency = gates[("cand", "p95_latency_ratio")]
+    assert latency["status"] == "inconclusive"
+    assert "latency_ms is 0 on at least 95% of its traces" in latency["reason"]
+    # Turning the unit check off does not turn this one off: 0 is not a ratio.
+    gates = _gates(traces, max_plausible_ratio=None)
+    assert gates[("cand", "cost_per_trace_ratio")]["status"] == "inconclusive"
+
+
+def test_a_unit_mix_up_is_not_read_as_a_thousandfold_difference():
+    # The candidate's latency logged in seconds in latency_ms, its cost in cents.
+    traces = _scaled_copy(equal_systems(), "inc", "cand", latency_ms=0.001, cost_usd=100.0)
+    gates = _gates(traces)
+    latency = gates[("cand", "p95_latency_ratio")]
+    assert latency["status"] == "inconclusive"
+    assert latency["observed_value"] == pytest.approx(0.001)
+    assert "beyond the plausible range 1/100 to 100x" in latency["reason"]
+    assert "latency in seconds?" in latency["reason"]
+    # Exactly 100x is inside the range and fails the 1.5x budget as a real difference would.
+    assert gates[("cand", "cost_per_trace_ratio")]["status"] == "fail"
+    gates = _gates(_scaled_copy(equal_systems(), "inc", "cand", cost_usd=1000.0))
+    assert gates[("cand", "cost_per_trace_ratio")]["status"] == "inconclusive"
+    assert "cost in cents?" in gates[("cand", "cost_per_trace_ratio")]["reason"]
+    # With the check off the ratio is taken at its word.
+    off = _gates(traces, max_plausible_ratio=None)[("cand", "p95_latency_ratio")]
+    assert off["status"] == "pass"
+    # A real 50-fold saving stays inside the default range.
+    cheap = _gates(_scaled_copy(equal_systems(), "inc", "cand", cost_usd=0.02))
+    assert cheap[("cand", "cost_per_trace_ratio")]["status"] == "pass"
+
+
 def test_a_handful_of_traces_proves_no_budget():
     # One bootstrap of 5 traces per region cannot show a budget is met: inconclusive, naming
     # the counts. The error rate needs no minimum but stays honest about few traces.
