@@ -25,16 +25,22 @@ Method (per metric; one gate row per candidate x metric):
    tau each task type's posterior is shrunk towards the common mean by B_t = v_t / (v_t +
    tau^2). A task type stays worse only if it stands out from the others by more than noise,
    or if the whole metric is worse; a task type with few traces is not taken to equal the
-   others just because the data cannot show the spread. One task type: no pooling.
+   others just because the data cannot show the spread (and step 5 asks its own data too).
+   One task type: no pooling.
 4. **P(worse)** = P(d_t < -margin), the normal probability averaged over the calibration draws
    (so the judge's uncertainty is carried through).
-5. **Counting.** A task type is *credibly worse* when P(worse) >= p_block (the metric's
-   ``prob_regional_regression_blocks``) and *possibly worse* when P(worse) > 1 - p_block. With
+5. **Counting.** A task type is *credibly worse* when its pooled P(worse) >= p_block (the
+   metric's ``prob_regional_regression_blocks``) and *possibly worse* when its pooled P(worse)
+   or its P(worse) on its own data alone (no pooling) is > 1 - p_block: when many large task
+   types agree, the spread between them is estimated near 0 and pooling alone would clear a
+   small task type on the strength of the others (the regional gate's own-evidence rule). With
    N = max_worse_task_types: fail when more than N task types are credibly worse; pass when no
    more than N are possibly worse (the regional gate's rule: a region passes only at P(worse)
    <= 1 - p_block); else inconclusive, naming the task types that could be worse. Inconclusive
-   too when a probability cannot be computed or a model has no human labels on the metric.
-   observed_value is the number credibly worse.
+   too when a probability cannot be computed or a model has fewer human labels on the metric
+   than ``min_human_labels_per_model``: the judge is calibrated per model here, without
+   borrowing from the other models, so with a handful of labels the prior on its error rates
+   decides. observed_value is the number credibly worse.
 
 Only task types judged for both models are compared; a task type judged for the incumbent but
 not for the candidate keeps the gate from passing (inconclusive, named in the reason). The
@@ -132,7 +138,7 @@ def pooled_prob_worse(diff: np.ndarray, variance: np.ndarray, margin: float) -> 
     n_types = diff.shape[1]
     variance = np.maximum(variance, 1e-12)
     if n_types == 1:
-        return special.ndtr((-margin - diff) / np.sqrt(variance)).mean(axis=0)
+        return own_prob_worse(diff, variance, margin)
     d, v = diff[:, None, :], variance[:, None, :]  # (draws, 1, types)
     tau2 = (_TAU_GRID**2)[None, :, None]  # (1, grid, 1)
     weight = 1.0 / (v + tau2)
@@ -152,6 +158,12 @@ def pooled_prob_worse(diff: np.ndarray, variance: np.ndarray, margin: float) -> 
     var = v * (1.0 - shrink) + shrink**2 / total
     p_given_tau = special.ndtr((-margin - mean) / np.sqrt(var))  # (draws, grid, types)
     return (post[..., None] * p_given_tau).sum(axis=1).mean(axis=0)
+
+
+def own_prob_worse(diff: np.ndarray, variance: np.ndarray, margin: float) -> np.ndarray:
+    """P(d_t < -margin) per task type on its own data (no pooling), averaged over draws."""
+    sd = np.sqrt(np.maximum(variance, 1e-12))
+    return special.ndtr((-margin - diff) / sd).mean(axis=0)
 
 
 def task_type_gates(
@@ -237,23 +249,22 @@ def task_type_gates(
             sign = -1.0 if rule.direction == LOWER_IS_BETTER else 1.0
             valid = valid_c & valid_i
             if valid.mean() < _MIN_VALID_SHARE:
-                p_worse = np.full(len(shared), np.nan)
+                p_worse = p_own = np.full(len(shared), np.nan)
             else:
-                p_worse = pooled_prob_worse(
-                    sign * (theta_c[valid] - theta_i[valid]),
-                    var_c[valid] + var_i[valid],
-                    float(margin),
-                )
+                diff = sign * (theta_c[valid] - theta_i[valid])
+                variance = var_c[valid] + var_i[valid]
+                p_worse = pooled_prob_worse(diff, variance, float(margin))
+                p_own = own_prob_worse(diff, variance, float(margin))
             row = _count_row(
                 candidate,
                 metric,
                 shared,
-                p_worse,
+                (p_worse, p_own),
                 margin,
                 rule.prob_regional_regression_blocks,
                 limit,
-                labels_c,
-                labels_i,
+                (labels_c, labels_i),
+                policy.min_human_labels_per_model,
             )
             # A task type the incumbent serves but the candidate was not judged on cannot be
             # shown not to regress: the gate does not pass without it (a failure stands).
@@ -270,21 +281,31 @@ def task_type_gates(
 
 
 def _count_row(
-    candidate, metric, task_types, p_worse, margin, p_block, limit, labels_c, labels_i
+    candidate, metric, task_types, p_worse, margin, p_block, limit, labels, min_labels
 ) -> dict:
-    unknown = np.isnan(p_worse)
-    credible = [t for t, p in zip(task_types, p_worse, strict=True) if p >= p_block]
+    """The gate row from each task type's P(worse): pooled, and on its own data alone."""
+    pooled, own = p_worse
+    unknown = np.isnan(pooled) | np.isnan(own)
+    credible = [t for t, p in zip(task_types, pooled, strict=True) if p >= p_block]
+    # Cleared only when neither the pooled nor the task type's own data leave it possibly
+    # worse (the regional gate's rule): when many large task types agree, the spread between
+    # task types is estimated near 0 and pooling set a small one equal to them (10 traces, 50
+    # points worse, passed at pooled P(worse) 0.18).
     possible = [
-        t for t, p, u in zip(task_types, p_worse, unknown, strict=True) if u or p > 1 - p_block
+        t
+        for t, p, o, u in zip(task_types, pooled, own, unknown, strict=True)
+        if u or p > 1 - p_block or o > 1 - p_block
     ]
     n_credible, n_possible = len(credible), len(possible)
     # It fails when more task types than allowed are credibly worse, and passes only when no
     # more than allowed could be worse: a task type that may well regress (P(worse) up to 0.79
     # passed before) must not hide behind the others, as a region must not. It stays
-    # inconclusive when a task type's probability cannot be computed or a model has no human
-    # labels: an uncalibrated judge's "credible" regression would come from the prior on its
-    # error rates, so it neither passes nor fails.
-    uncalibrated = min(labels_c, labels_i) == 0
+    # inconclusive when a task type's probability cannot be computed or a model has fewer human
+    # labels on the metric than the policy's minimum: the judge is calibrated per model here,
+    # without borrowing from the other models, so with a handful of labels its error rates come
+    # from the prior (cut to Se + Sp > 1), which pulls the corrected rate towards 0.5 and made
+    # a model with 2 labels "credibly worse" than an equal one with 450.
+    uncalibrated = min(labels) < max(min_labels, 1)
     if uncalibrated:
         status = INCONCLUSIVE
     elif n_credible > limit:
@@ -293,10 +314,14 @@ def _count_row(
         status = INCONCLUSIVE
     else:
         status = PASS
-    by_type = dict(zip(task_types, p_worse, strict=True))
+    by_type = dict(zip(task_types, zip(pooled, own, strict=True), strict=True))
 
     def listed(names: list[str]) -> str:
-        shown = ", ".join(f"{t} P={fmt_prob(by_type[t], p_block)}" for t in names[:5])
+        def one(t: str) -> str:
+            p, o = by_type[t]
+            return f"{t} P={fmt_prob(p, p_block)} (own data {fmt_prob(o, p_block)})"
+
+        shown = ", ".join(one(t) for t in names[:5])
         return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
     worse = f"worse by >{fmt_pp(margin)}"
@@ -306,17 +331,21 @@ def _count_row(
             f"(max allowed {limit}): {listed(credible)}"
         )
     elif status == PASS:
-        highest = np.nanmax(p_worse) if not unknown.all() else float("nan")
+        highest = np.nanmax(np.maximum(pooled, own)) if not unknown.all() else float("nan")
         reason = (
             f"{n_credible} of {len(task_types)} task types credibly {worse} on {metric} "
-            f"(max allowed {limit}; highest P(worse)={fmt_prob(highest, p_block)}; "
-            f"{n_possible} could be)"
+            f"(max allowed {limit}; highest P(worse)={fmt_prob(highest, p_block)}, pooled or "
+            f"on a task type's own data; {n_possible} could be)"
         )
     else:
         reason = (
             f"{n_possible} task type(s) could be {worse} on {metric}, {n_credible} credibly "
             f"(max allowed {limit}): {listed(possible)}"
         )
-    if min(labels_c, labels_i) == 0:
-        reason += "; a model has no human labels on this metric, so its judge is uncalibrated"
+    if uncalibrated:
+        reason += (
+            f"; too few human labels on this metric to calibrate the judge per model "
+            f"({candidate} {labels[0]}, incumbent {labels[1]}; {min_labels} needed), so no "
+            "task type is read"
+        )
     return gate_row(candidate, GATE_ID, ALL_REGIONS, metric, n_credible, limit, status, reason)

@@ -143,6 +143,52 @@ def test_a_task_type_with_few_traces_is_not_cleared_by_the_others(n_code):
     )
 
 
+def test_a_tiny_task_type_is_not_cleared_when_many_large_ones_agree():
+    # A review's case: eight task types of 2,000 traces each where both models are at 80%, and
+    # legal, where the candidate has 10 judged traces at a true 30%. The eight agree so well
+    # that the spread between task types is estimated near 0, and pooling set legal equal to
+    # them: pooled P(worse) 0.18, a pass in most samples. On its own data legal is almost
+    # surely worse, so it is not cleared. A sample of 10 at a true 30% that looked as good as
+    # the incumbent's 80% (8 or more positives) has probability 0.0016, so no seed may pass.
+    statuses = []
+    for seed in range(20):
+        frames = []
+        for i in range(8):
+            task, base = f"type_{i}", seed * 100 + i
+            frames.append(task_rows("inc", task, n=2000, rate=0.8, n_labeled=40, seed=base))
+            frames.append(task_rows("cand", task, n=2000, rate=0.8, n_labeled=40, seed=base + 50))
+        frames.append(task_rows("inc", "legal", n=2000, rate=0.8, seed=seed * 100 + 98))
+        frames.append(task_rows("cand", "legal", n=10, rate=0.3, seed=seed * 100 + 99))
+        result = _gate(frames)
+        statuses.append(result["status"])
+        if result["status"] == "inconclusive":
+            assert "legal P=" in result["reason"] and "(own data " in result["reason"]
+    assert "pass" not in statuses, statuses
+
+
+def test_a_handful_of_labels_neither_blocks_nor_clears():
+    # A review's case: equal true rates (0.95) and a perfect judge, but the candidate has 2
+    # human labels against the incumbent's 450. The candidate's judge error rates then come
+    # from the prior (Se + Sp > 1), which pulls its corrected rates towards 0.5: it was
+    # "credibly worse" and blocked in 9 of 10 seeds. Below the policy's label minimum the gate
+    # reads no task type.
+    def frames(candidate_labels):
+        out = []
+        for i, task in enumerate(TYPES):
+            out.append(task_rows("inc", task, n=20000, rate=0.95, n_labeled=150, seed=80 + i))
+            labels = candidate_labels if task == "qa" else 0
+            out.append(task_rows("cand", task, n=20000, rate=0.95, n_labeled=labels, seed=90 + i))
+        return out
+
+    result = _gate(frames(2))
+    assert result["status"] == "inconclusive", result["reason"]
+    assert "(cand 2, incumbent 450; 100 needed)" in result["reason"]
+    # With enough labels the same truth is read, and passes (20,000 traces per task type put
+    # each difference within about 0.3pp of 0, far inside the 2pp margin).
+    result = _gate(frames(150))
+    assert result["status"] == "pass", result["reason"]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_chance_dips_across_many_task_types_are_not_counted(seed):
     # Twelve task types, same true rate for both models, independent noise: without pooling the
@@ -196,7 +242,7 @@ def test_without_human_labels_the_judge_is_uncalibrated_and_nothing_passes():
     ]
     result = _gate(frames)
     assert result["status"] == "inconclusive"
-    assert "no human labels" in result["reason"]
+    assert "too few human labels on this metric" in result["reason"]
 
 
 @pytest.mark.parametrize("rate", [0.70, 0.80, 0.90])
@@ -210,7 +256,7 @@ def test_an_unlabelled_candidate_is_neither_passed_nor_failed(rate):
     frames += [task_rows("cand", t, n=2000, rate=rate, seed=10 + i) for i, t in enumerate(TYPES)]
     result = _gate(frames)
     assert result["status"] == "inconclusive"
-    assert "no human labels" in result["reason"]
+    assert "too few human labels on this metric" in result["reason"]
 
 
 def test_missing_pieces_are_inconclusive():
