@@ -12,8 +12,17 @@ Beta posterior per region for the error rate.
 * **Statistics.** p95 latency: the 0.95 quantile (inverse CDF, lowest value whose cumulative
   weight reaches 0.95) of the mixture; ratio candidate / incumbent. Cost per trace: the weighted
   mean of ``cost_usd``; ratio candidate / incumbent. Error rate: the weighted mean of
-  ``is_error``; difference candidate - incumbent (absolute). Rows with a NULL value are left out
-  of that statistic only; failed calls keep their latency and cost.
+  ``is_error``; difference candidate - incumbent (absolute). The point estimate reads the
+  values there are (a NULL is left out of that statistic only; failed calls keep their latency
+  and cost), but the decision bounds what the NULLs could hide (below).
+* **Missing values are bounded, not ignored.** A value may be missing for a reason (a timed-out
+  call logs no latency, a failed one no status), so P(within budget) is computed with each
+  model's missing values set to what is worst for the candidate: the candidate's to its largest
+  value in the region (an error, for the status; at volume the mean of its top bin) and the
+  incumbent's to its smallest (no error), and P(over budget) the other way round. Without
+  missing values both are the plain bootstrap; 7% of a candidate's calls lost without a
+  latency or status (which could be the whole p95 tail and 7pp of errors) now leave those gates
+  inconclusive instead of passing.
 * **Error rate.** Each region's error rate is drawn from its Jeffreys posterior
   Beta(errors + 1/2, traces without error + 1/2) and the draws are post-stratified like the
   other statistics; a bootstrap would resample 0 errors in few traces as 0 every time.
@@ -200,7 +209,10 @@ def _sample(
     lacking = [r for r, has in zip(region_order, present, strict=True) if not has]
     if lacking:
         return None, lacking
-    support, codes = _support(values, max_support)
+    if column == "is_error":  # both outcomes on the support, so a bound can place either
+        support, codes = np.array([0.0, 1.0]), (values > 0.5).astype(np.int64)
+    else:
+        support, codes = _support(values, max_support)
     counts = np.zeros((len(region_order), len(support)), dtype=np.int64)
     in_mix = region_codes >= 0
     np.add.at(counts, (region_codes[in_mix], codes[in_mix]), 1)
@@ -224,6 +236,23 @@ def _support(values: np.ndarray, max_support: int) -> tuple[np.ndarray, np.ndarr
     sums = np.bincount(bins, weights=support * sizes)
     counts = np.bincount(bins, weights=sizes)
     return sums / counts, bins[codes]
+
+
+def _bounded(sample: _Sample, kind: str, worst: bool) -> _Sample | None:
+    """The sample with each region's traces that lack a value given its worst (or best) value.
+
+    Worst means largest: the region's largest value of latency or cost, an error for the
+    status. Best is the smallest value, and no error. None when no value is missing.
+    """
+    missing = sample.traces - sample.counts.sum(axis=1)
+    if not missing.any():
+        return None
+    counts = sample.counts.copy()
+    for r in np.flatnonzero(missing):
+        # A status is an error or not, whether the region shows both or not (support [0, 1]).
+        present = np.array([0, 1]) if kind == "rate" else np.flatnonzero(counts[r] > 0)
+        counts[r, present[-1] if worst else present[0]] += missing[r]
+    return _Sample(sample.support, counts, sample.weights, sample.traces)
 
 
 def _statistic(sample: _Sample, counts: np.ndarray, kind: str) -> np.ndarray:
@@ -311,6 +340,11 @@ class BootstrapStatistic:
 
     point: float
     draws: np.ndarray
+    # The same draws with the traces lacking a value set to the model's worst (largest) and
+    # best (smallest) value per region; equal to ``draws`` when every trace has a value.
+    worst: np.ndarray | None = None
+    best: np.ndarray | None = None
+    n_missing: int = 0
 
 
 class MissingSystemsData(LookupError):
@@ -397,8 +431,17 @@ def _bootstrap_model(
             f"needs {minimum} per region with traffic)"
         )
     point = float(_statistic(sample, sample.counts, stat.kind))
-    draws = _bootstrap(sample, stat.kind, n_resamples, _seed(random_seed, model_id, gate_id))
-    return BootstrapStatistic(point, draws)
+    seed = _seed(random_seed, model_id, gate_id)
+    draws = _bootstrap(sample, stat.kind, n_resamples, seed)
+    bounds = []
+    for worst in (True, False):
+        bounded = _bounded(sample, stat.kind, worst)
+        # The same seed: the bounds differ from the draws by the missing values, not by chance.
+        bounds.append(
+            draws if bounded is None else _bootstrap(bounded, stat.kind, n_resamples, seed)
+        )
+    n_missing = int(sample.traces.sum() - with_value.sum())
+    return BootstrapStatistic(point, draws, bounds[0], bounds[1], n_missing)
 
 
 def systems_budget_gates(
@@ -505,11 +548,18 @@ def systems_budget_gates(
                 rows.append(inconclusive(candidate, implausible, observed))
                 continue
             compared = _compare(estimate.draws, reference.draws, stat.compare)
-            defined = ~np.isnan(compared)
-            if defined.mean() < 0.5:
+            # The candidate at its worst against the incumbent at its best decides a pass, the
+            # other way round a failure: values missing on some traces may be missing for a
+            # reason (timeouts, failed calls), so they are bounded, not ignored.
+            high = _compare(estimate.worst, reference.best, stat.compare)
+            low = _compare(estimate.best, reference.worst, stat.compare)
+            if min(np.mean(~np.isnan(d)) for d in (compared, high, low)) < 0.5:
                 rows.append(inconclusive(candidate, "undefined in most bootstrap draws", observed))
                 continue
-            rows.append(_budget_row(candidate, budget, stat, observed, compared[defined]))
+            missing = (estimate.n_missing, reference.n_missing)
+            rows.append(
+                _budget_row(candidate, budget, stat, observed, (compared, high, low), missing)
+            )
     return rows
 
 
@@ -542,11 +592,18 @@ def _implausible(
 
 
 def _budget_row(
-    candidate: str, budget: BudgetPolicy, stat: _Statistic, observed: float, draws: np.ndarray
+    candidate: str,
+    budget: BudgetPolicy,
+    stat: _Statistic,
+    observed: float,
+    draws: tuple[np.ndarray, np.ndarray, np.ndarray],
+    missing: tuple[int, int],
 ) -> dict:
-    p_met = float(np.mean(draws <= budget.max_value))
-    status = three_way(p_met, 1.0 - p_met, budget.prob_met_required, budget.prob_exceeded_blocks)
-    low, high = np.quantile(draws, [0.025, 0.975])
+    compared, high_draws, low_draws = (d[~np.isnan(d)] for d in draws)
+    p_met = float(np.mean(high_draws <= budget.max_value))
+    p_over = float(np.mean(low_draws > budget.max_value))
+    status = three_way(p_met, p_over, budget.prob_met_required, budget.prob_exceeded_blocks)
+    low, high = np.quantile(compared, [0.025, 0.975])
     relation = "the incumbent's" if stat.compare == "ratio" else "vs the incumbent"
     figures = (
         f"{stat.label} of {candidate} is {_fmt(observed, stat.compare)} {relation} "
@@ -555,7 +612,7 @@ def _budget_row(
         f"budget {_fmt(budget.max_value, stat.compare)}"
     )
     met = f"P(within budget)={fmt_prob(p_met, budget.prob_met_required)}"
-    over = f"P(over budget)={fmt_prob(1 - p_met, budget.prob_exceeded_blocks)}"
+    over = f"P(over budget)={fmt_prob(p_over, budget.prob_exceeded_blocks)}"
     if status == PASS:
         verdict = f"{met} >= {fmt_prob(budget.prob_met_required)}"
     elif status == FAIL:
@@ -565,6 +622,15 @@ def _budget_row(
             f"not settled: {met} < {fmt_prob(budget.prob_met_required)} and {over} < "
             f"{fmt_prob(budget.prob_exceeded_blocks)}"
         )
+    bounded = ""
+    if any(missing):
+        what = "a status" if stat.column == "is_error" else f"a {stat.column}"
+        worst = "an error" if stat.column == "is_error" else "its largest value in the region"
+        bounded = (
+            f"; {missing[0]:,} traces of {candidate} and {missing[1]:,} of the incumbent lack "
+            f"{what}: P(within budget) counts the candidate's as {worst} and the incumbent's "
+            "at its best, P(over budget) the other way round"
+        )
     return gate_row(
         candidate,
         stat.gate_id,
@@ -573,5 +639,5 @@ def _budget_row(
         observed,
         budget.max_value,
         status,
-        f"{figures}; {verdict})",
+        f"{figures}; {verdict}){bounded}",
     )

@@ -254,6 +254,55 @@ def test_values_missing_on_many_traces_prove_no_budget():
     assert strict["status"] == "inconclusive" and "at least 100% needed" in strict["reason"]
 
 
+def test_values_missing_for_a_reason_are_bounded_not_ignored():
+    # A review's case: 7% of the candidate's calls timed out and logged no latency, cost or
+    # status. Ignoring them passed all three budgets, though the 7% could be the whole latency
+    # tail and 7pp of errors. Counted at their worst for a pass and at their best for a
+    # failure, they leave the gates open.
+    traces = equal_systems(n=3000)
+    cand = np.flatnonzero(traces.model_id == "cand")
+    lost = cand[np.arange(len(cand)) % 100 < 7]
+    traces["is_error"] = traces["is_error"].astype("boolean")
+    traces.loc[lost, ["latency_ms", "cost_usd", "is_error"]] = None
+    gates = _gates(traces)
+    for gate_id in ("p95_latency_ratio", "error_rate_diff"):
+        row = gates[("cand", gate_id)]
+        assert row["status"] == "inconclusive", row["reason"]
+        assert "420 traces of cand and 0 of the incumbent lack" in row["reason"]
+    error = gates[("cand", "error_rate_diff")]
+    assert "P(within budget) counts the candidate's as an error" in error["reason"]
+    # The point estimate still reads the values there are: no difference.
+    assert abs(error["observed_value"]) < 0.01
+    # Cost: even at the priciest calls' cost (at this volume the mean of the top bin of 500,
+    # about 5 mean costs for exponential costs) 7% lift the mean by about 30%, inside the 1.5x
+    # budget, so the cost budget is shown met whatever the lost calls cost.
+    cost = gates[("cand", "cost_per_trace_ratio")]
+    assert cost["status"] == "pass" and "lack a cost_usd" in cost["reason"]
+
+
+def test_a_few_missing_values_leave_a_clear_result_standing():
+    # 0.3% of both models' values missing at random: the bounds barely move, so equal models
+    # still pass every budget, and a candidate twice as slow still fails (at its best, its p95
+    # is still about 2x).
+    traces = equal_systems(n=3000)
+    traces["is_error"] = traces["is_error"].astype("boolean")
+    gaps = np.flatnonzero(np.arange(len(traces)) % 300 == 7)
+    traces.loc[gaps, ["latency_ms", "cost_usd", "is_error"]] = None
+    gates = _gates(traces)
+    assert {g: r["status"] for (_, g), r in gates.items()} == {
+        "p95_latency_ratio": "pass",
+        "cost_per_trace_ratio": "pass",
+        "error_rate_diff": "pass",
+    }, [r["reason"] for r in gates.values()]
+    assert (
+        "20 traces of cand and 20 of the incumbent lack a latency_ms"
+        in (gates[("cand", "p95_latency_ratio")]["reason"])
+    )
+    slow = traces.copy()
+    slow.loc[slow.model_id == "cand", "latency_ms"] *= 2.0
+    assert _gates(slow)[("cand", "p95_latency_ratio")]["status"] == "fail"
+
+
 def test_a_candidate_without_a_recorded_cost_or_latency_proves_no_budget():
     traces = equal_systems()
     traces.loc[traces.model_id == "cand", "cost_usd"] = 0.0
