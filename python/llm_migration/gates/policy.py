@@ -302,6 +302,11 @@ def _coherent(
             f"{where}: {pass_key} ({p_pass}) + {block_key} ({p_block}) must exceed 1, "
             "otherwise one result could both pass and fail"
         )
+    if p_pass <= 0.5:
+        problems.append(
+            f"{where}: {pass_key} must exceed 0.5, otherwise a candidate more likely "
+            f"unacceptable than not could pass (got {p_pass})"
+        )
 
 
 def _above_half(p_block: float, where: str, problems: list[str]) -> None:

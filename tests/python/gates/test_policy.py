@@ -155,6 +155,19 @@ def test_custom_gates_are_parsed_and_enabled():
             "prob_regional_regression_blocks: must exceed 0.5",
         ),
         ({"prob_budget_met_required": 0.5, "prob_budget_exceeded_blocks": 0.5}, "must exceed 1"),
+        # A pass at P(acceptable) 0.3 would ship a candidate P(worse) 0.69 (a review's case).
+        (
+            {"prob_noninferior_required": 0.3},
+            "policy: prob_noninferior_required must exceed 0.5, otherwise a candidate more",
+        ),
+        (
+            {"max_cost_per_trace_ratio": {"max": 1.5, "prob_met_required": 0.4}},
+            "max_cost_per_trace_ratio: prob_met_required must exceed 0.5",
+        ),
+        (
+            {"metrics": {"style": {"prob_noninferior_required": 0.5}}},
+            "metrics.style: prob_noninferior_required must exceed 0.5",
+        ),
         ({"custom_gates": {"gate_id": "x"}}, "custom_gates: expected a list"),
         ({"custom_gates": ["prob_better > 0.5"]}, "custom_gates[0]: expected a mapping"),
         (
