@@ -375,12 +375,16 @@ class _Planner:
             ]
 
         if gate_id == "regional_regression" and gap > 0 and p_own >= 0.5:
-            # Cleared by pooling, while the region's own data point to a regression: no sd
-            # target from the pooled mean means anything; ask for a random sample there.
+            # The pooled mean points away from a regression while the region's own data point
+            # to one: no sd target from the pooled mean means anything; ask for a random
+            # sample there, whose own labels decide.
             minimum = self.policy.min_human_labels_per_model
+            pooled = 1.0 - p_ok
+            cleared = pooled <= rule.prob_regional_regression_clears
             return both_cells(
                 minimum,
-                f"clear only with pooling across regions while {region}'s own data point to a "
+                f"{'clear only with pooling across regions' if cleared else 'not settled'} "
+                f"(P(worse)={pooled:.2f} pooled) while {region}'s own data point to a "
                 f"regression (P(worse)={p_own:.2f}): label a random sample of at least "
                 f"{minimum} there",
             )
