@@ -28,6 +28,19 @@ def model(dbt, session):
         )
         systems_traces = systems_traces[systems_traces["model_id"].isin(models["model_id"])]
         traffic = dbt.ref("int_region_traffic_weights").df()
+        # The fit's draws of the judge's error rates per model, for the task-type gate.
+        error_rates = (
+            dbt.ref("int_posterior_draws")
+            .filter("quantity in ('sensitivity', 'specificity')")
+            .project("model_id, metric, chain, draw, quantity, value")
+            .df()
+        )
+        calibration = error_rates.pivot(
+            index=["model_id", "metric", "chain", "draw"], columns="quantity", values="value"
+        ).reset_index()
+        for quantity in ("sensitivity", "specificity"):
+            if quantity not in calibration.columns:  # no draws at all: an empty frame
+                calibration[quantity] = []
         return evaluate_gates(
             dbt.ref("int_model_comparisons_computed").df(),
             dbt.ref("int_quality_posteriors_summarised").df(),
@@ -39,6 +52,7 @@ def model(dbt, session):
             run_id=run_id,
             traffic_mix=dict(zip(traffic["region"], traffic["traffic_share"], strict=True)),
             random_seed=int(config_literal(random_seed, 20261122)),
+            calibration=calibration,
         )
 
     fingerprint = dbt.ref("int_run_fingerprint")

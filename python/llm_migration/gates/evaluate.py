@@ -40,7 +40,7 @@ from llm_migration.gates.systems import (
     systems_budget_gates,
     traffic_weights,
 )
-from llm_migration.gates.task_types import task_type_gates
+from llm_migration.gates.task_types import CALIBRATION_COLUMNS, task_type_gates
 
 
 def evaluate_gates(
@@ -58,6 +58,7 @@ def evaluate_gates(
     n_resamples: int = 2000,
     random_seed: int = 20261122,
     max_support: int = DEFAULT_MAX_SUPPORT,
+    calibration: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Evaluate every release gate for every candidate: the rows of fct_gate_results.
 
@@ -88,6 +89,11 @@ def evaluate_gates(
     traffic_mix, n_resamples, random_seed, max_support
         Systems-budget bootstrap settings (see :mod:`llm_migration.gates.systems`); the seed and
         ``n_resamples`` also drive the task-type Monte Carlo.
+    calibration
+        Optional posterior draws of the primary judge's sensitivity and specificity per model
+        and metric (model_id, metric, chain, draw, sensitivity, specificity): the task-type gate
+        then corrects the judge with the fit's error rates, and is held open with the other
+        fit-based gates when the fit is not trusted.
 
     Returns
     -------
@@ -116,6 +122,7 @@ def evaluate_gates(
             "systems_traces": (systems_traces, SYSTEMS_COLUMNS),
             "task_quality": (task_quality, TASK_QUALITY_COLUMNS),
             "models": (models, MODEL_COLUMNS),
+            "calibration": (calibration, CALIBRATION_COLUMNS),
         }
     )
     roles = model_roles(frames["models"])
@@ -177,6 +184,7 @@ def evaluate_gates(
             margins,
             n_draws=n_resamples,
             random_seed=random_seed,
+            calibration=frames["calibration"] if calibration is not None else None,
         )
         coverage += human_label_coverage_gates(
             posteriors, one, roles.incumbent, metrics, policy.min_human_labels_per_model
@@ -196,10 +204,11 @@ def evaluate_gates(
     )
     convergence = sampler_convergence_gates(comparisons, frames["diagnostics"], candidates)
     unsettled_fit = {r["candidate_model_id"] for r in convergence if r["status"] != PASS}
-    overall, regional, custom = (
-        hold_open_without_a_trusted_fit(gates, unsettled_fit)
-        for gates in (overall, regional, custom)
+    fit_based = [overall, regional, custom] + ([task_types] if calibration is not None else [])
+    overall, regional, custom, *rest = (
+        hold_open_without_a_trusted_fit(gates, unsettled_fit) for gates in fit_based
     )
+    task_types = rest[0] if rest else task_types
     rows = overall + regional + systems + task_types + convergence + coverage + custom
     return stamp(rows, GATE_RESULT_COLUMNS, run_id, computed_at)
 
@@ -213,8 +222,9 @@ def hold_open_without_a_trusted_fit(rows: list[dict], candidates: set[str]) -> l
     Overall non-inferiority, regional regression and the custom gates read the posterior. On an
     untrusted fit its draws can point anywhere: a fit of 2 chains x 8 draws (r_hat 4.2) put a
     candidate truly 3.5 points better 4.1 points worse and blocked it. Such a gate can neither
-    pass nor fail; its reason keeps what the draws said. The task-type and systems gates do not
-    read the fit and stand.
+    pass nor fail; its reason keeps what the draws said. So does the task-type gate when it
+    corrects the judge with the fit's draws (``calibration``); the systems gates do not read
+    the fit and stand.
     """
     out = []
     for row in rows:

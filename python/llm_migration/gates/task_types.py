@@ -3,8 +3,12 @@
 Method (per metric; one gate row per candidate x metric):
 
 1. **Judge calibration per model.** The judge's error rates differ by the model under test
-   (DESIGN), so sensitivity and specificity are estimated for each model x metric from that
-   model's human-labelled traces, pooled over task types (labels are too few per task type),
+   (DESIGN). In the build they are the posterior fit's draws of each model's sensitivity and
+   specificity (``calibration``; the same draws for both models, paired), so this gate corrects
+   the judge exactly as the overall and regional gates do, with the fit's pooling across models.
+   Without them (the function called on its own) they are estimated for each model x metric
+   from that model's human-labelled traces alone, pooled over task types (labels are too few
+   per task type),
    through the predictive values, which hold for random labels and for labels sampled within
    each judge verdict alike: PPV ~ Beta(1 + #judge+ & human+, 1 + #judge+ & human-),
    NPV ~ Beta(1 + #judge- & human-, 1 + #judge- & human+), q ~ Beta(1 + J, 1 + T - J) over all
@@ -75,11 +79,17 @@ _MIN_VALID_SHARE = 0.1
 
 
 def _calibrated_rates(
-    rows: pd.DataFrame, task_types: Sequence[str], n_draws: int, rng: np.random.Generator
+    rows: pd.DataFrame,
+    task_types: Sequence[str],
+    n_draws: int,
+    rng: np.random.Generator,
+    fit: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Corrected rates and their sampling variances, (n_draws, n_task_types) each.
 
     Also the validity mask per draw (Se + Sp > 1) and the number of human-labelled traces.
+    ``fit``: the model's (Se, Sp) draws from the posterior fit, used instead of the model's own
+    labels alone.
     """
     judge = rows["judge"].to_numpy()
     human = rows["human"].to_numpy()
@@ -99,6 +109,8 @@ def _calibrated_rates(
     theta_model = q_model * ppv + (1.0 - q_model) * (1.0 - npv)
     se = q_model * ppv / theta_model
     sp = (1.0 - q_model) * npv / (1.0 - theta_model)
+    if fit is not None:
+        se, sp = fit
     judged = rows[~np.isnan(judge)].assign(positive=lambda d: d["judge"] * d["n_traces"])
     per_task = judged.groupby("task_type")[["n_traces", "positive"]].sum().reindex(list(task_types))
     total = per_task["n_traces"].to_numpy(dtype=float)
@@ -111,6 +123,47 @@ def _calibrated_rates(
     theta = (q[None, :] + sp[:, None] - 1.0) / safe
     theta_var = q_var[None, :] / safe**2
     return theta, theta_var, valid, int(w.sum())
+
+
+CALIBRATION_COLUMNS = ("model_id", "metric", "chain", "draw", "sensitivity", "specificity")
+
+
+def _fit_calibration(
+    calibration: pd.DataFrame | None,
+    models: tuple[str, str],
+    metric: str,
+    n_draws: int,
+    rng: np.random.Generator,
+) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Each model's (Se, Sp) on ``metric`` at the same ``n_draws`` posterior draws, or None.
+
+    The same draws for both models: the fit pools the judge's error rates across models, so a
+    model's draws are correlated with the other's, and a difference needs them paired.
+    """
+    if calibration is None or calibration.empty:
+        return None
+    rows = calibration[
+        (calibration["metric"].astype(str) == metric)
+        & calibration["model_id"].astype(str).isin(models)
+    ]
+    wide = rows.pivot_table(
+        index=["chain", "draw"],
+        columns=rows["model_id"].astype(str),
+        values=["sensitivity", "specificity"],
+        aggfunc="first",
+    ).dropna()
+    if wide.empty or any(
+        (q, m) not in wide.columns for q in ("sensitivity", "specificity") for m in models
+    ):
+        return None
+    picked = rng.choice(len(wide), size=n_draws, replace=len(wide) < n_draws)
+    return [
+        (
+            wide[("sensitivity", m)].to_numpy(dtype=float)[picked],
+            wide[("specificity", m)].to_numpy(dtype=float)[picked],
+        )
+        for m in models
+    ]
 
 
 TAU_PRIOR_SCALE = 0.1  # half-normal prior on the spread of true differences across task types
@@ -176,6 +229,7 @@ def task_type_gates(
     *,
     n_draws: int = 2000,
     random_seed: int = 20261122,
+    calibration: pd.DataFrame | None = None,
 ) -> list[dict]:
     """One ``task_type_regressions`` row per candidate x metric (region 'ALL').
 
@@ -190,6 +244,12 @@ def task_type_gates(
         Metrics to check; a metric without task-type data for a model is inconclusive.
     margins
         Metric -> margin from fct_model_comparisons, used when the policy sets none.
+    calibration
+        Optional posterior draws of the primary judge's error rates from the fit
+        (``CALIBRATION_COLUMNS``: model_id, metric, chain, draw, sensitivity, specificity).
+        Where both models have them, they replace the per-model calibration from each model's
+        own labels (step 1), so this gate corrects the judge as the overall and regional gates
+        do.
     """
     if policy.max_worse_task_types is None:
         return []
@@ -244,8 +304,13 @@ def task_type_gates(
             rng = np.random.default_rng(seed)
             cand_rows = on_metric[on_metric["model_id"] == candidate]
             inc_rows = on_metric[on_metric["model_id"] == incumbent]
-            theta_c, var_c, valid_c, labels_c = _calibrated_rates(cand_rows, shared, n_draws, rng)
-            theta_i, var_i, valid_i, labels_i = _calibrated_rates(inc_rows, shared, n_draws, rng)
+            fit = _fit_calibration(calibration, (candidate, incumbent), metric, n_draws, rng)
+            theta_c, var_c, valid_c, labels_c = _calibrated_rates(
+                cand_rows, shared, n_draws, rng, fit[0] if fit else None
+            )
+            theta_i, var_i, valid_i, labels_i = _calibrated_rates(
+                inc_rows, shared, n_draws, rng, fit[1] if fit else None
+            )
             sign = -1.0 if rule.direction == LOWER_IS_BETTER else 1.0
             valid = valid_c & valid_i
             if valid.mean() < _MIN_VALID_SHARE:
@@ -265,6 +330,7 @@ def task_type_gates(
                 limit,
                 (labels_c, labels_i),
                 policy.min_human_labels_per_model,
+                from_fit=fit is not None,
             )
             # A task type the incumbent serves but the candidate was not judged on cannot be
             # shown not to regress: the gate does not pass without it (a failure stands).
@@ -281,7 +347,7 @@ def task_type_gates(
 
 
 def _count_row(
-    candidate, metric, task_types, p_worse, margin, p_block, limit, labels, min_labels
+    candidate, metric, task_types, p_worse, margin, p_block, limit, labels, min_labels, from_fit
 ) -> dict:
     """The gate row from each task type's P(worse): pooled, and on its own data alone."""
     pooled, own = p_worse
@@ -342,6 +408,11 @@ def _count_row(
             f"{n_possible} task type(s) could be {worse} on {metric}, {n_credible} credibly "
             f"(max allowed {limit}): {listed(possible)}"
         )
+    reason += (
+        "; judge error rates per model from the posterior fit"
+        if from_fit
+        else "; judge error rates from each model's own labels"
+    )
     if uncalibrated:
         reason += (
             f"; too few human labels on this metric to calibrate the judge per model "

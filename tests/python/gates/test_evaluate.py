@@ -289,3 +289,31 @@ def test_the_policy_sets_the_systems_data_checks():
     assert status({"max_plausible_ratio": None}, "p95_latency_ratio") == "pass"
     assert status({}, "cost_per_trace_ratio") == "pass"
     assert status({"min_systems_coverage": 1}, "cost_per_trace_ratio") == "inconclusive"
+
+
+def test_a_task_type_gate_on_the_fits_draws_is_held_open_with_an_untrusted_fit():
+    inputs = all_good_inputs()
+    draws = pd.DataFrame(
+        {
+            "model_id": ["cand", "inc"] * 400,
+            "metric": "correctness",
+            "chain": 0,
+            "draw": [i // 2 for i in range(800)],
+            "sensitivity": 0.999,
+            "specificity": 0.999,
+        }
+    )
+    trusted = _evaluate(inputs, calibration=draws)
+    row = trusted[trusted.gate_id == "task_type_regressions"].iloc[0]
+    assert row["status"] == "pass" and "from the posterior fit" in row["reason"]
+    inputs["diagnostics"] = diagnostics(trusted=False, reason="r_hat 1.21")
+    untrusted = _evaluate(inputs, calibration=draws)
+    row = untrusted[untrusted.gate_id == "task_type_regressions"].iloc[0]
+    assert row["status"] == "inconclusive"
+    assert row["reason"].startswith("not decided: the posterior fit is not trusted")
+    # Without the fit's draws the gate reads only the labels and stands.
+    alone = _evaluate(inputs)
+    assert alone.loc[alone.gate_id == "task_type_regressions", "status"].item() == "pass"
+    # A calibration frame lacking a column is a broken contract, named.
+    with pytest.raises(ValueError, match="calibration: missing column"):
+        _evaluate(inputs, calibration=draws.drop(columns=["specificity"]))

@@ -414,3 +414,61 @@ def test_labels_stratified_by_the_judges_verdict_calibrate_without_bias():
         )
         overall = theta[valid].mean(axis=1)
         assert abs(overall.mean() - 0.8) < 4 * overall.std() + 0.004, (model, overall.mean())
+
+
+def _fit_draws(rates: dict, metric="correctness", n=1000, sd=0.005, seed=0) -> pd.DataFrame:
+    """Posterior draws of (Se, Sp) per model, tight around the given values."""
+    rng = np.random.default_rng(seed)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "model_id": model,
+                    "metric": metric,
+                    "chain": np.arange(n) % 4,
+                    "draw": np.arange(n) // 4,
+                    "sensitivity": np.clip(rng.normal(se, sd, n), 0.01, 0.999),
+                    "specificity": np.clip(rng.normal(sp, sd, n), 0.01, 0.999),
+                }
+            )
+            for model, (se, sp) in rates.items()
+        ],
+        ignore_index=True,
+    )
+
+
+def test_the_fits_judge_error_rates_correct_each_model():
+    # Equal truth (80%), but the judge is lenient with the candidate (Sp 0.6 against 0.95), so
+    # the candidate's judged rate is 88% against 81%. With the fit's error rates (here: draws
+    # at the true values) the corrected rates agree and every task type clears; told instead
+    # that the judge is as strict with the candidate as with the incumbent, the candidate's
+    # corrected rate is (0.88 - 0.05) / 0.95 = 87%, above the incumbent's: still no regression;
+    # told the judge is far more lenient still (Sp 0.2), it is (0.88 - 0.8) / 0.2 = 40% and
+    # every task type is credibly worse. Only the calibration changes between the three calls.
+    frames = []
+    for i, task in enumerate(TYPES):
+        for model, sp, seed in (("inc", 0.95, 100 + i), ("cand", 0.6, 200 + i)):
+            frames.append(
+                task_rows(model, task, n=20000, rate=0.8, n_labeled=150, judge_sp=sp, seed=seed)
+            )
+
+    def gate(cand_sp):
+        draws = _fit_draws({"inc": (1.0 - 1e-3, 0.95), "cand": (1.0 - 1e-3, cand_sp)})
+        return task_type_gates(
+            pd.concat(frames, ignore_index=True),
+            ["cand"],
+            "inc",
+            ["correctness"],
+            POLICY,
+            MARGINS,
+            n_draws=1000,
+            random_seed=3,
+            calibration=draws,
+        )[0]
+
+    true = gate(0.6)
+    assert true["status"] == "pass", true["reason"]
+    assert "judge error rates per model from the posterior fit" in true["reason"]
+    assert gate(0.95)["status"] == "pass"
+    wrong = gate(0.2)
+    assert wrong["status"] == "fail" and wrong["observed_value"] == 3, wrong["reason"]
