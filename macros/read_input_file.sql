@@ -35,6 +35,49 @@
     (select {{ extracted | join(', ') }} from read_ndjson_objects({{ quoted }}))
 {% endmacro %}
 
+{% macro jsonl_keys(path, input_name) %}
+    {#-
+        Every key of a JSON-lines file, in order of first appearance. read_json's schema comes
+        from a sample of rows, so a key first seen beyond it (a field added in a later version
+        of the logger) was silently dropped, and two spellings differing in case were renamed
+        (judgement_1) and read as nulls. Stops with an error naming the records that are not
+        objects (they made DuckDB report the file as empty) and keys that differ only in case.
+        Records are counted as the input's row numbers are (non-empty lines, from 1).
+    -#}
+    {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
+    {%- set where = "input '" ~ input_name ~ "' (" ~ path ~ ")" -%}
+    {%- set records = "(select row_number() over () as record, json from read_ndjson_objects(" ~ quoted ~ "))" -%}
+    {%- set not_objects = run_query(
+        "select record, json_type(json) from " ~ records ~ " where json_type(json) <> 'OBJECT' order by record limit 5") -%}
+    {%- if not_objects.rows | length > 0 -%}
+        {%- set listed = [] -%}
+        {%- for row in not_objects.rows -%}
+            {%- do listed.append("record " ~ row[0] ~ " is " ~ (row[1] | lower)) -%}
+        {%- endfor -%}
+        {{ exceptions.raise_compiler_error(
+            where ~ ": every line of a JSON lines file must be one object ({\"trace_id\": ...}); "
+            ~ listed | join(', ') ~ " (records counted as non-empty lines, from 1)") }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select key from (select unnest(json_keys(json)) as key, record from " ~ records ~ ") "
+        ~ "group by key order by min(record), key") -%}
+    {%- set keys = found.columns[0].values() | list -%}
+    {%- set by_lower = {} -%}
+    {%- for key in keys -%}
+        {%- do by_lower.setdefault(key | lower, []).append(key) -%}
+    {%- endfor -%}
+    {%- set clashes = [] -%}
+    {%- for spellings in by_lower.values() if spellings | length > 1 -%}
+        {%- do clashes.append(spellings | join(' and ')) -%}
+    {%- endfor -%}
+    {%- if clashes -%}
+        {{ exceptions.raise_compiler_error(
+            where ~ ": keys that differ only in case: " ~ clashes | join('; ')
+            ~ ". Columns are matched without regard to case, so use one spelling per key.") }}
+    {%- endif -%}
+    {{ return(keys) }}
+{% endmacro %}
+
 {% macro csv_field_count_problems(path, column_names) %}
     {#-
         The first rows of a CSV file whose number of fields differs from its header's, as

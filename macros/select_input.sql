@@ -45,14 +45,26 @@
                 {%- do present.update({column.name | lower: column.name}) -%}
                 {%- do delivered_types.update({column.name | lower: column.dtype | upper}) -%}
             {%- endfor -%}
+        {%- elif format == 'jsonl' -%}
+            {%- set names = llm_migration.jsonl_keys(location, input_name) -%}
+            {%- if not names -%}
+                {{ exceptions.raise_compiler_error(
+                    "input '" ~ input_name ~ "' (" ~ location ~ ") is empty: it needs at least one "
+                    ~ "object (JSON lines) with the columns " ~ contract.required | join(', ')) }}
+            {%- endif -%}
+            {%- set from_clause = llm_migration.jsonl_as_text(location, names) -%}
+            {%- for name in names -%}
+                {%- do present.update({name | lower: name}) -%}
+                {%- do delivered_types.update({name | lower: 'VARCHAR'}) -%}
+            {%- endfor -%}
         {%- else -%}
             {%- set described = run_query('describe select * from ' ~ from_clause) -%}
             {%- set names = described.columns[0].values() | list -%}
             {#- What DuckDB makes of an empty file: one made-up column. -#}
-            {%- if (format == 'csv' and names == ['column0']) or (format == 'jsonl' and names == ['json']) -%}
+            {%- if format == 'csv' and names == ['column0'] -%}
                 {{ exceptions.raise_compiler_error(
                     "input '" ~ input_name ~ "' (" ~ location ~ ") is empty: it needs a header row "
-                    ~ "(CSV) or at least one object (JSON lines) with the columns " ~ contract.required | join(', ')) }}
+                    ~ "with the columns " ~ contract.required | join(', ')) }}
             {%- endif -%}
             {%- if format == 'csv' and names | length == 1 and ',' in names[0] -%}
                 {%- set header = names[0].split(',') -%}
@@ -62,12 +74,9 @@
                     ~ header | length ~ " comma-separated fields, so the file cannot be read as CSV. "
                     ~ (problems | join('; ') if problems else 'Check the quoting of fields that contain commas or line breaks.')) }}
             {%- endif -%}
-            {%- if format == 'jsonl' -%}
-                {%- set from_clause = llm_migration.jsonl_as_text(location, names) -%}
-            {%- endif -%}
             {%- for row in described.rows -%}
                 {%- do present.update({row[0] | lower: row[0]}) -%}
-                {%- do delivered_types.update({row[0] | lower: 'VARCHAR' if format == 'jsonl' else row[1] | upper}) -%}
+                {%- do delivered_types.update({row[0] | lower: row[1] | upper}) -%}
             {%- endfor -%}
         {%- endif -%}
         {%- set missing = [] -%}

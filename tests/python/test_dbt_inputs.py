@@ -454,6 +454,73 @@ def test_jsonl_values_of_mixed_types_read_like_csv_text(tmp_path):
 
 
 @pytest.mark.dbt
+def test_jsonl_keys_are_read_from_every_line_not_a_sample(tmp_path):
+    # A review's case: 21,000 early traces of an ignored model written by an older logger
+    # (no cost_usd, status or task_type), then the evaluated traces with every key. read_json's
+    # schema came from the first 20,480 rows, so those keys were dropped for every trace and
+    # the build went on without costs, statuses or task types.
+    inputs, _ = demo.generate(SMALL)
+    folder = tmp_path / "evolved"
+    demo.write_inputs(inputs, folder, {**dict.fromkeys(INPUT_NAMES, "csv"), "traces": "jsonl"})
+    path = folder / "traces.jsonl"
+    old = "".join(
+        json.dumps(
+            {
+                "trace_id": f"old-{i}",
+                "model_id": "legacy",
+                "region": "us-east",
+                "created_at": "2026-09-01T00:00:00Z",
+                "latency_ms": 900.0,
+            }
+        )
+        + "\n"
+        for i in range(21_000)
+    )
+    path.write_text(old + path.read_text())
+    database = tmp_path / "evolved.duckdb"
+    run_dbt(["run", "--select", "base_traces"], database, {"llm_migration_input_dir": str(folder)})
+    read = query(
+        database,
+        "select count(*) as n, count(cost_usd) as cost, count(status) as status, "
+        "count(task_type) as task_type from base_traces where trace_id not like 'old-%'",
+    ).iloc[0]
+    traces = inputs["traces"]
+    assert read.n == len(traces)
+    assert read.cost == traces.cost_usd.notna().sum() > 0
+    assert read.status == traces.status.notna().sum() > 0
+    assert read.task_type == traces.task_type.notna().sum() > 0
+
+
+@pytest.mark.dbt
+def test_jsonl_keys_differing_in_case_and_records_that_are_not_objects_stop_the_build(tmp_path):
+    # DuckDB renamed a second spelling (judgement_1) and every row spelt the other way was
+    # rejected as missing its judgement; a line holding an array made the file look empty.
+    inputs, _ = demo.generate(SMALL)
+    formats = {**dict.fromkeys(INPUT_NAMES, "csv"), "judge_scores": "jsonl"}
+    folder = tmp_path / "keycase"
+    demo.write_inputs(inputs, folder, formats)
+    path = folder / "judge_scores.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[3] = {("Judgement" if k == "judgement" else k): v for k, v in rows[3].items()}
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = _failed_build(tmp_path, folder, "base_judge_scores")
+    assert f"input 'judge_scores' ({path}): keys that differ only in case: judgement and " in (
+        result.stdout
+    )
+    assert "Judgement" in result.stdout
+
+    folder = tmp_path / "array"
+    demo.write_inputs(inputs, folder, formats)
+    path = folder / "judge_scores.jsonl"
+    lines = path.read_text().splitlines()
+    lines[70] = "[1, 2]"
+    path.write_text("\n".join(lines) + "\n")
+    result = _failed_build(tmp_path, folder, "base_judge_scores")
+    assert "every line of a JSON lines file must be one object" in result.stdout
+    assert "record 71 is array" in result.stdout
+
+
+@pytest.mark.dbt
 def test_csv_rows_with_the_wrong_number_of_fields_are_named_by_line(tmp_path):
     inputs, _ = demo.generate(SMALL)
     folder = tmp_path / "ragged"
