@@ -49,10 +49,15 @@ renamed as (
         input_tokens_number as input_tokens,
         output_tokens_number as output_tokens,
         cost_usd_number as cost_usd,
-        nullif(status_token, '') as status,
-        {#- No status says nothing about errors: null, left out of the error rate (not counted a success). -#}
+        {#-
+            No status says nothing about errors: null, bounded by the error-rate gate (not counted
+            a success). The missing-value markers of SQL, R and Python exports ("NULL", "None",
+            "NA", "NaN") are no status either: read as words, every one was an error.
+        -#}
+        {%- set no_status = ['', 'null', 'none', 'na', 'n/a', 'nan', 'nil'] %}
+        case when not {{ llm_migration.is_one_of('status_token', no_status) }} then status_token end as status,
         case
-            when nullif(status_token, '') is not null
+            when not {{ llm_migration.is_one_of('status_token', no_status) }}
                 then not {{ llm_migration.is_one_of('status_token', ['ok', 'success', 'succeeded', 'completed', 'complete', '200']) }}
         end as is_error,
         case
