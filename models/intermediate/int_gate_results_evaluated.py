@@ -28,13 +28,21 @@ def model(dbt, session):
         )
         systems_traces = systems_traces[systems_traces["model_id"].isin(models["model_id"])]
         traffic = dbt.ref("int_region_traffic_weights").df()
-        # The fit's draws of the judge's error rates per model, for the task-type gate.
+        # The fit's draws of the primary judge's error rates per model (the judge whose
+        # verdicts the task-type counts hold), for the task-type gate.
+        primary = dbt.ref("int_primary_judges").df()
+        primary = set(zip(primary["metric"], primary["judge_id"], strict=True))
         error_rates = (
             dbt.ref("int_posterior_draws")
             .filter("quantity in ('sensitivity', 'specificity')")
-            .project("model_id, metric, chain, draw, quantity, value")
+            .project("model_id, metric, judge_id, chain, draw, quantity, value")
             .df()
         )
+        keep = [
+            pair in primary
+            for pair in zip(error_rates["metric"], error_rates["judge_id"], strict=True)
+        ]
+        error_rates = error_rates[keep].drop(columns="judge_id")
         calibration = error_rates.pivot(
             index=["model_id", "metric", "chain", "draw"], columns="quantity", values="value"
         ).reset_index()

@@ -1,7 +1,8 @@
 {#-
     Every row of the models input is configuration: a rejected one (a role typo such as
     'candiate', a conflicting copy) takes its model out of every verdict while the build goes
-    on. Returns and logs those rows. Severity follows llm_migration_gate_severity, like the CI
+    on. Returns and logs those rows; not an exact copy of a kept row, whose model stays in
+    (it is listed in rejected_input_rows). Severity follows llm_migration_gate_severity, like the CI
     switch: a CI job that stops on a blocked candidate also stops on one that was never
     evaluated because its row was rejected.
 -#}
@@ -12,8 +13,13 @@ select
     source_row_number,
     model_id,
     rejection_reason
-from {{ ref('int_models_checked') }}
+from {{ ref('int_models_checked') }} as checked
 where rejection_reason is not null
+    and not exists (
+        select 1
+        from {{ ref('int_models_checked') }} as kept
+        where kept.model_id = checked.model_id and kept.rejection_reason is null
+    )
 {%- endset -%}
 
 {%- for row in llm_migration.rows_of_built_parent(ref('int_models_checked'), rejected_sql ~ ' order by source_row_number') -%}

@@ -203,6 +203,7 @@ def _broken_inputs() -> dict[str, pd.DataFrame]:
                     {"model_id": "cand-twice", "role": "candidate", "provider": "y"},
                 ]
             ),
+            inputs["models"].iloc[[1]],  # an exact copy of a kept row: rejected, model kept
         ],
         ignore_index=True,
     )
@@ -223,6 +224,9 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
         "llm_migration: models row 6 (model_id cand-odd-role) was rejected, so that model is in "
         "no verdict: role must be incumbent, candidate or ignore, got: champion"
     ) in build.stdout
+    copied = broken["models"].model_id.iloc[-1]
+    assert f"(model_id {copied}) was rejected" not in build.stdout
+    assert "models row 9" not in build.stdout
 
     counts = _reconciliation(database)
     assert (counts.delivered == counts.kept + counts.rejected).all()
@@ -301,6 +305,9 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
         reasons("models", "model_id=cand-twice")
         == ["model_id appears more than once with conflicting role, display_name or provider"] * 2
     )
+    assert reasons("models", f"model_id={copied}") == [
+        "exact duplicate of an earlier row for this model_id"
+    ]
     # the raw row is kept as delivered, so the row can be found and fixed
     bad_ts = rejects[rejects.row_key.str.contains("trace_id=bad-timestamp")].raw_row.iloc[0]
     assert "last tuesday" in bad_ts
