@@ -37,6 +37,24 @@ def model(dbt, session):
             **(config_literal(priors, {}) or {}),
         )
         counts = dbt.ref("int_judgement_counts_aggregated").df()
+        if counts.empty:
+            # Say where the rows went rather than fail inside the fit on an empty table.
+            kept = []
+            checked = {  # dbt.ref takes literals only
+                "int_traces_checked": dbt.ref("int_traces_checked"),
+                "int_judgements_checked": dbt.ref("int_judgements_checked"),
+            }
+            for name, relation in checked.items():
+                n, rejected, common = relation.aggregate(
+                    "count(*), count(rejection_reason), mode(rejection_reason)"
+                ).fetchone()
+                reason = f", most often: {common}" if common else ""
+                kept.append(f"{name}: {n - rejected:,} of {n:,} rows kept{reason}")
+            raise ValueError(
+                "no judge verdict of an evaluated model was kept, so there is nothing to fit ("
+                + "; ".join(kept)
+                + "). rejected_input_rows lists every rejected row with its reason."
+            )
         models = dbt.ref("int_evaluated_models").df()
         judges = dbt.ref("int_primary_judges").df()
         primary = dict(zip(judges["metric"], judges["judge_id"], strict=True))

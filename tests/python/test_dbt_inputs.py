@@ -528,6 +528,25 @@ def test_jsonl_keys_differing_in_case_and_records_that_are_not_objects_stop_the_
 
 
 @pytest.mark.dbt
+def test_a_build_that_kept_no_verdict_says_where_the_rows_went(tmp_path):
+    # A review's case: created_at as epoch seconds rejects every trace (each with its reason),
+    # and the fit then failed with "counts is empty: nothing to fit".
+    inputs, _ = demo.generate(SMALL)
+    inputs["traces"]["created_at"] = "1790813020"
+    folder = tmp_path / "epoch"
+    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    result = _failed_build(tmp_path, folder, "+int_posterior_draws")
+    n = len(inputs["traces"])
+    assert "no judge verdict of an evaluated model was kept, so there is nothing to fit" in (
+        result.stdout
+    )
+    assert (
+        f"int_traces_checked: 0 of {n:,} rows kept, most often: created_at is not a timestamp"
+        in result.stdout
+    )
+
+
+@pytest.mark.dbt
 def test_csv_rows_with_the_wrong_number_of_fields_are_named_by_line(tmp_path):
     inputs, _ = demo.generate(SMALL)
     folder = tmp_path / "ragged"
