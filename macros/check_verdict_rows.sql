@@ -100,8 +100,10 @@ trace_status as (
 -#}
 repeated_keys as (
 
+    {#- first_source_row_number: the first readable copy, so a valid copy after an unreadable one
+        (a label 'unsure', then the annotator's 0) is kept, not called its duplicate. -#}
     {{ llm_migration.repeated_keys('rows_in_scope', ['trace_id', 'metric', actor_column], [
-        'min(source_row_number) as first_source_row_number',
+        'min(case when row_issue is null then source_row_number end) as first_source_row_number',
         'max(case when row_issue is null and ' ~ value_column ~ ' then 1 else 0 end)'
             ~ ' + max(case when row_issue is null and not ' ~ value_column ~ ' then 1 else 0 end) as n_values',
     ]) }}

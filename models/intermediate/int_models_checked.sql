@@ -23,7 +23,10 @@ ranked as (
 
     select
         models.*,
-        row_number() over (partition by models.model_id order by models.source_row_number) as copy_number
+        {#- Counted among readable rows: a corrected row after one with a role typo is kept. -#}
+        row_number() over (
+            partition by models.model_id, (models.row_issue is null) order by models.source_row_number
+        ) as copy_number
     from models
 
 ),

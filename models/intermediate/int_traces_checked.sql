@@ -102,10 +102,12 @@ traces_in_scope as (
 -#}
 repeated_keys as (
 
+    {#- first_source_row_number: the first readable copy, so a valid copy after an unreadable
+        one is kept, not called its duplicate. -#}
     {{ llm_migration.repeated_keys(
         'traces_in_scope',
         ['trace_id'],
-        ['min(source_row_number) as first_source_row_number'],
+        ['min(case when row_issue is null then source_row_number end) as first_source_row_number'],
     ) }}
 
 ),

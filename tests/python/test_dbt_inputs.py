@@ -110,6 +110,9 @@ def _broken_inputs() -> dict[str, pd.DataFrame]:
         {**first, "trace_id": "dup-conflict", "region": "us-east"},
         {**first, "trace_id": "dup-exact"},
         {**first, "trace_id": "dup-exact"},
+        # an unreadable copy, then the corrected one: the corrected one is kept
+        {**first, "trace_id": "dup-fixed", "latency_ms": "n/a"},
+        {**first, "trace_id": "dup-fixed"},
     ]
     traces = pd.concat([traces.astype(object), pd.DataFrame(bad_traces)], ignore_index=True)
     score = inputs["judge_scores"].iloc[0].to_dict()
@@ -189,6 +192,21 @@ def _broken_inputs() -> dict[str, pd.DataFrame]:
             "annotator_id": None,
             "label": "answered",
         },
+        # an unreadable label, then the annotator's correction: the correction is kept
+        {
+            **label,
+            "trace_id": kept_trace,
+            "metric": "style",
+            "annotator_id": "ann-z",
+            "label": "unsure",
+        },
+        {
+            **label,
+            "trace_id": kept_trace,
+            "metric": "style",
+            "annotator_id": "ann-z",
+            "label": "no",
+        },
     ]
     labels = inputs["human_labels"].copy()
     labels["labeled_at"] = labels["labeled_at"].astype(str)
@@ -265,6 +283,7 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
     assert reasons("traces", "trace_id=dup-exact") == [
         "exact duplicate of an earlier row for this trace_id"
     ]
+    assert reasons("traces", "trace_id=dup-fixed") == ["latency_ms is not a number: n/a"]
 
     assert reasons("judge_scores", "trace_id=no-such-trace") == [
         "unknown trace_id: no-such-trace (not in the traces input)"
@@ -297,6 +316,9 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
         == ["the same annotator gave conflicting labels for this trace and metric"] * 2
     )
     assert reasons("human_labels", "annotator_id=null") == ["missing required value: annotator_id"]
+    assert reasons("human_labels", "annotator_id=ann-z") == [
+        "label cannot be read as a style label: unsure"
+    ]
 
     assert reasons("models", "model_id=cand-odd-role") == [
         "role must be incumbent, candidate or ignore, got: champion"

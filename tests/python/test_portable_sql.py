@@ -236,10 +236,10 @@ def test_tables_mode_gives_the_rows_of_the_files_build(builds):
     rejects = query(builds["tables"], "select input_name, reason from rejected_input_rows")
     # the broken inputs' defects reached the rejects table from tables too
     assert rejects.groupby("input_name").size().to_dict() == {
-        "traces": 9,
+        "traces": 10,
         "judge_scores": 7,
-        "human_labels": 5,
-        "models": 3,
+        "human_labels": 6,
+        "models": 4,
     }
     # ... and the refresh re-checked the scores that arrived before their traces
     unknown = "select count(*) as n from rejected_input_rows where reason like 'unknown trace_id%'"
