@@ -10,7 +10,11 @@
 {% endmacro %}
 
 {% macro duckdb__locate_input_file(input_name) %}
-    {#- Finds <input_dir>/<input_name>.parquet|.csv|.jsonl; exactly one must exist. -#}
+    {#-
+        Finds <input_dir>/<input_name>.parquet|.csv|.jsonl (also .json, .ndjson); exactly one must
+        exist. Names and extensions match in any case (traces.CSV, Traces.parquet), as exports
+        from other systems write them.
+    -#}
     {%- set input_dir = var('llm_migration_input_dir') | string -%}
     {%- set input_dir = input_dir[:-1] if input_dir.endswith('/') else input_dir -%}
     {%- set formats = {'parquet': 'parquet', 'csv': 'csv', 'jsonl': 'jsonl', 'json': 'jsonl', 'ndjson': 'jsonl'} -%}
@@ -18,12 +22,12 @@
         {{ return({'path': input_dir ~ '/' ~ input_name ~ '.parquet', 'format': 'parquet'}) }}
     {%- endif -%}
     {%- set found = [] -%}
-    {%- for extension, format in formats.items() -%}
-        {%- set path = input_dir ~ '/' ~ input_name ~ '.' ~ extension -%}
-        {%- set hits = run_query("select count(*) from glob('" ~ path | replace("'", "''") ~ "')") -%}
-        {%- if hits.rows[0][0] > 0 -%}
+    {%- set listing = run_query("select file from glob('" ~ (input_dir ~ '/*') | replace("'", "''") ~ "') order by file") -%}
+    {%- for path in listing.columns[0].values() -%}
+        {%- set name = path.split('/')[-1] | lower -%}
+        {%- for extension, format in formats.items() if name == input_name ~ '.' ~ extension -%}
             {%- do found.append({'path': path, 'format': format}) -%}
-        {%- endif -%}
+        {%- endfor -%}
     {%- endfor -%}
     {%- if found | length == 0 -%}
         {{ exceptions.raise_compiler_error(

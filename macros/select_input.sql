@@ -78,6 +78,19 @@
                 {%- do present.update({row[0] | lower: row[0]}) -%}
                 {%- do delivered_types.update({row[0] | lower: row[1] | upper}) -%}
             {%- endfor -%}
+            {#- DuckDB renames a repeated header (label, label_1): which one is meant is unknowable. -#}
+            {%- set repeated = [] -%}
+            {%- for name in present if format == 'csv' -%}
+                {%- set match = modules.re.match('^(.+)_[0-9]+$', name) -%}
+                {%- if match and match.group(1) in present and match.group(1) in contract.required + contract.optional -%}
+                    {%- do repeated.append(match.group(1)) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- if repeated -%}
+                {{ exceptions.raise_compiler_error(
+                    "input '" ~ input_name ~ "' (" ~ location ~ "): the header names "
+                    ~ repeated | unique | join(', ') ~ " more than once; keep one column of each name") }}
+            {%- endif -%}
         {%- endif -%}
         {%- set missing = [] -%}
         {%- for column in contract.required if column not in present -%}

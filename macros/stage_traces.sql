@@ -71,7 +71,7 @@ renamed as (
             when created_at_utc is null
                 then {{ dbt.concat(["'created_at is not a timestamp: '", "substr(created_at, 1, 80)"]) }}
             when not {{ llm_migration.is_plausible_timestamp('created_at_utc') }}
-                then {{ dbt.concat(["'created_at is outside 1970-2199: '", "cast(created_at_utc as " ~ dbt.type_string() ~ ")"]) }}
+                then {{ dbt.concat(["'created_at is outside 2000-2199: '", "cast(created_at_utc as " ~ dbt.type_string() ~ ")"]) }}
             when nullif(trim(latency_ms), '') is not null and latency_ms_number is null
                 then {{ dbt.concat(["'latency_ms is not a number: '", "substr(latency_ms, 1, 80)"]) }}
             when nullif(trim(input_tokens), '') is not null and input_tokens_number is null
