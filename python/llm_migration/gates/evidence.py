@@ -61,6 +61,17 @@ def sampler_convergence_gates(
                 )
             )
             continue
+        unstamped = int(mine["run_id"].isna().sum())
+        if unstamped:
+            # Such a row is read by the quality gates, but no fit's diagnostics cover it.
+            rows.append(
+                row(
+                    INCONCLUSIVE,
+                    f"{unstamped} comparison row(s) of {candidate} carry no run_id, so no "
+                    "sampler diagnostics cover them",
+                )
+            )
+            continue
         fits = diagnostics[diagnostics["run_id"].astype(str).isin(run_ids)]
         found = {str(r) for r in fits["run_id"].unique()}
         absent = [r for r in run_ids if r not in found]

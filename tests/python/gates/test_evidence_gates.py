@@ -37,6 +37,15 @@ def test_trust_flag_given_as_text_is_read():
     assert _sampler(diagnostics().assign(is_trusted="false"))["status"] == "inconclusive"
 
 
+def test_a_comparison_row_without_a_run_id_is_not_covered_by_a_trusted_fit():
+    # A review's case: a good-looking eu-west row with no run_id beside trusted rows shipped.
+    comparisons = good_comparisons()
+    comparisons.loc[comparisons.region == "eu-west", "run_id"] = None
+    row = _sampler(diagnostics(trusted=True), comparisons)
+    assert row["status"] == "inconclusive"
+    assert "comparison row(s) of cand carry no run_id" in row["reason"]
+
+
 def test_no_diagnostics_for_the_run_is_inconclusive():
     row = _sampler(diagnostics(run_id="another-run"))
     assert row["status"] == "inconclusive"
