@@ -128,14 +128,16 @@ def evaluate_gates(
     roles = model_roles(frames["models"])
     candidates = list(roles.candidates)
     evaluated = set(candidates) | ({roles.incumbent} if roles.incumbent else set())
-    comparisons = latest_rows(
-        frames["comparisons"], ("candidate_model_id", "region", "metric")
-    ).astype({"candidate_model_id": "string", "region": "string", "metric": "string"})
+    comparisons = frames["comparisons"]
     if roles.incumbent is not None:
-        # A comparison against some other model is not evidence about this migration.
+        # A comparison against some other model is not evidence about this migration (and must
+        # not hide one that is by being computed later).
         comparisons = comparisons[
             comparisons["incumbent_model_id"].astype("string") == roles.incumbent
         ]
+    comparisons = latest_rows(
+        comparisons, ("candidate_model_id", "region", "metric"), run_of="candidate_model_id"
+    ).astype({"candidate_model_id": "string", "region": "string", "metric": "string"})
     posteriors = latest_rows(frames["posteriors"], ("model_id", "region", "metric"))
     posteriors = posteriors[posteriors["model_id"].astype(str).isin(evaluated)]
     all_regions, all_metrics = regions_and_metrics(comparisons, posteriors)

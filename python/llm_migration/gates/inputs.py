@@ -109,15 +109,34 @@ def model_roles(models: pd.DataFrame) -> Roles:
     return Roles(None, candidates, problem)
 
 
-def latest_rows(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
-    """One row per key: the most recently computed one when the table holds history."""
+def latest_rows(frame: pd.DataFrame, key: Sequence[str], run_of: str | None = None) -> pd.DataFrame:
+    """One row per key: the most recently computed one when the table holds history.
+
+    ``run_of``: a column (e.g. candidate_model_id) whose every value keeps only the rows of its
+    latest run (the run_id computed last), so evidence from two fits is never mixed: a region
+    missing from the latest fit is missing, not read from an older one. A key whose latest rows
+    disagree (same key, same time, other values) is dropped rather than settled by row order:
+    the gates then find no row and hold that scope open.
+    """
     if frame.empty:
         return frame
-    if "computed_at" in frame.columns:
-        order = pd.to_datetime(frame["computed_at"], utc=True, errors="coerce")
-        frame = frame.assign(_order=order).sort_values("_order", kind="stable", na_position="first")
-        frame = frame.drop(columns="_order")
-    return frame.drop_duplicates(list(key), keep="last")
+    key = list(key)
+    if "computed_at" not in frame.columns:
+        return frame.drop_duplicates(key, keep="last")
+    order = pd.to_datetime(frame["computed_at"], utc=True, errors="coerce")
+    frame = frame.assign(_order=order).sort_values("_order", kind="stable", na_position="first")
+    if run_of is not None and "run_id" in frame.columns:
+        last_run = frame.dropna(subset=["run_id"]).groupby(run_of, dropna=False).tail(1)
+        latest = dict(zip(last_run[run_of], last_run["run_id"], strict=True))
+        frame = frame[frame[run_of].map(latest).eq(frame["run_id"]) | frame["run_id"].isna()]
+    newest = frame.groupby(key, dropna=False)["_order"].transform("max")
+    tied = frame[(frame["_order"] == newest) | newest.isna()].drop(columns="_order")
+    distinct = tied.drop_duplicates().groupby(key, dropna=False).size()
+    conflicting = distinct[distinct > 1].index
+    frame = frame.drop(columns="_order").drop_duplicates(key, keep="last")
+    if len(conflicting):
+        frame = frame[~frame.set_index(key).index.isin(conflicting)]
+    return frame
 
 
 def regions_and_metrics(

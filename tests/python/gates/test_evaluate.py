@@ -317,3 +317,36 @@ def test_a_task_type_gate_on_the_fits_draws_is_held_open_with_an_untrusted_fit()
     # A calibration frame lacking a column is a broken contract, named.
     with pytest.raises(ValueError, match="calibration: missing column"):
         _evaluate(inputs, calibration=draws.drop(columns=["specificity"]))
+
+
+def _regional(gates, region):
+    return gates[(gates.gate_id == "regional_regression") & (gates.region == region)].iloc[0]
+
+
+def test_history_never_mixes_two_fits_nor_settles_a_tie_by_row_order():
+    later = pd.Timestamp("2026-02-01", tz="UTC")
+    inputs = all_good_inputs()
+    inputs["diagnostics"] = pd.concat([diagnostics(), diagnostics(run_id="run-2")])
+    # A later fit without eu-west: eu-west is missing from the evidence, not read from the
+    # earlier fit (a review's case shipped on the older row).
+    run2 = good_comparisons().query("region != 'eu-west'").assign(run_id="run-2", computed_at=later)
+    inputs["comparisons"] = pd.concat([good_comparisons(), run2], ignore_index=True)
+    gates = _evaluate(inputs)
+    assert _regional(gates, "eu-west")["status"] == "inconclusive"
+    assert _verdict(gates).iloc[0]["verdict"] == "needs_more_labels"
+
+    # A regression against the incumbent is not hidden by a later row against another model.
+    bad = comparison(region="eu-west", mean=-0.10, sd=0.01)
+    other = comparison(region="eu-west", incumbent_model_id="old-inc", computed_at=later)
+    rows = good_comparisons().query("region != 'eu-west'")
+    inputs["comparisons"] = pd.concat([rows, pd.DataFrame([bad, other])], ignore_index=True)
+    inputs["diagnostics"] = diagnostics()
+    gates = _evaluate(inputs)
+    assert _regional(gates, "eu-west")["status"] == "fail"
+
+    # Two rows for one key at the same time that disagree: neither is read, in either order.
+    good = comparison(region="eu-west", mean=0.01, sd=0.015)
+    for pair in ([bad, good], [good, bad]):
+        inputs["comparisons"] = pd.concat([rows, pd.DataFrame(pair)], ignore_index=True)
+        gates = _evaluate(inputs)
+        assert _regional(gates, "eu-west")["status"] == "inconclusive"
