@@ -373,47 +373,33 @@ def test_missing_input_file_and_ambiguous_files_fail_clearly(tmp_path):
     inputs, _ = demo.generate(SMALL)
     folder = tmp_path / "partial"
     demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    database = tmp_path / "partial.duckdb"
+
+    def dbt(command: str, model: str, check: bool = False):
+        variables = {"llm_migration_input_dir": str(folder)}
+        return run_dbt([command, "--select", model], database, variables, check=check)
+
     (folder / "models.csv").unlink()
-    result = run_dbt(
-        ["build", "--select", "base_models"],
-        tmp_path / "partial.duckdb",
-        {"llm_migration_input_dir": str(folder)},
-        check=False,
-    )
+    result = dbt("build", "base_models")
     assert result.returncode != 0
     assert "input 'models': no models.parquet, .csv or .jsonl in folder" in result.stdout
 
     # Exports from other systems write extensions (and names) in other cases: found all the same.
     inputs["models"].to_csv(folder / "Models.CSV", index=False)
-    run_dbt(
-        ["run", "--select", "base_models"],
-        tmp_path / "partial.duckdb",
-        {"llm_migration_input_dir": str(folder)},
-    )
-    assert query(tmp_path / "partial.duckdb", "select count(*) as n from base_models").n.iloc[
-        0
-    ] == (len(inputs["models"]))
+    dbt("run", "base_models", check=True)
+    n_models = query(database, "select count(*) as n from base_models").n.iloc[0]
+    assert n_models == len(inputs["models"])
 
     # A header naming a column twice: DuckDB renamed the second (label_1) and it was ignored.
     labels = (folder / "human_labels.csv").read_text().splitlines()
     labels = [labels[0] + ",label"] + [line + ",no" for line in labels[1:]]
     (folder / "human_labels.csv").write_text("\n".join(labels) + "\n")
-    result = run_dbt(
-        ["run", "--select", "base_human_labels"],
-        tmp_path / "partial.duckdb",
-        {"llm_migration_input_dir": str(folder)},
-        check=False,
-    )
+    result = dbt("run", "base_human_labels")
     assert result.returncode != 0
     assert "the header names label more than once" in result.stdout
 
     inputs["traces"].to_parquet(folder / "traces.parquet")
-    result = run_dbt(
-        ["build", "--select", "base_traces"],
-        tmp_path / "partial.duckdb",
-        {"llm_migration_input_dir": str(folder)},
-        check=False,
-    )
+    result = dbt("build", "base_traces")
     assert result.returncode != 0
     assert "several files" in result.stdout
 
