@@ -111,8 +111,8 @@ renamed as (
                 then {{ dbt.concat(["'" ~ text_column ~ " cannot be read as a '", "metric_name", "' " ~ verdict_noun ~ ": '", "substr(" ~ text_column ~ ", 1, 80)"]) }}
             when nullif(trim({{ time_column }}), '') is not null and time_utc is null
                 then {{ dbt.concat(["'" ~ time_column ~ " is not a timestamp: '", "substr(" ~ time_column ~ ", 1, 80)"]) }}
-            when time_utc is not null and not {{ llm_migration.is_plausible_timestamp('time_utc') }}
-                then {{ dbt.concat(["'" ~ time_column ~ " is outside 2000-2199: '", "cast(time_utc as " ~ dbt.type_string() ~ ")"]) }}
+            when time_utc is not null and not {{ llm_migration.is_plausible_timestamp('time_utc', earliest='1970-01-01') }}
+                then {{ dbt.concat(["'" ~ time_column ~ " is outside 1970-2199: '", "cast(time_utc as " ~ dbt.type_string() ~ ")"]) }}
         end as row_issue
 
     from parsed

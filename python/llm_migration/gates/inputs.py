@@ -126,9 +126,14 @@ def latest_rows(frame: pd.DataFrame, key: Sequence[str], run_of: str | None = No
     order = pd.to_datetime(frame["computed_at"], utc=True, errors="coerce")
     frame = frame.assign(_order=order).sort_values("_order", kind="stable", na_position="first")
     if run_of is not None and "run_id" in frame.columns:
-        last_run = frame.dropna(subset=["run_id"]).groupby(run_of, dropna=False).tail(1)
-        latest = dict(zip(last_run[run_of], last_run["run_id"], strict=True))
-        frame = frame[frame[run_of].map(latest).eq(frame["run_id"]) | frame["run_id"].isna()]
+        # The runs computed last per value of run_of; two runs at the same time are both kept,
+        # so their rows meet in the tie check below instead of one winning by row order.
+        stamped = frame.dropna(subset=["run_id"])
+        last = stamped.groupby(run_of, dropna=False)["_order"].transform("max")
+        tied_runs = stamped[(stamped["_order"] == last) | last.isna()]
+        latest = set(zip(tied_runs[run_of], tied_runs["run_id"], strict=True))
+        in_latest = [pair in latest for pair in zip(frame[run_of], frame["run_id"], strict=True)]
+        frame = frame[pd.Series(in_latest, index=frame.index) | frame["run_id"].isna()]
     newest = frame.groupby(key, dropna=False)["_order"].transform("max")
     tied = frame[(frame["_order"] == newest) | newest.isna()].drop(columns="_order")
     distinct = tied.drop_duplicates().groupby(key, dropna=False).size()

@@ -17,12 +17,14 @@ Beta posterior per region for the error rate.
   and cost), but the decision bounds what the NULLs could hide (below).
 * **Missing values are bounded, not ignored.** A value may be missing for a reason (a timed-out
   call logs no latency, a failed one no status), so P(within budget) is computed with each
-  model's missing values set to what is worst for the candidate: the candidate's to its largest
-  value in the region (an error, for the status; at volume the mean of its top bin) and the
-  incumbent's to its smallest (no error), and P(over budget) the other way round. Without
-  missing values both are the plain bootstrap; 7% of a candidate's calls lost without a
-  latency or status (which could be the whole p95 tail and 7pp of errors) now leave those gates
-  inconclusive instead of passing.
+  model's missing values set to what is worst for the candidate: the candidate's latency to
+  infinity (so with more than 5% of a region's latencies missing its p95 is unbounded and the
+  budget cannot pass), its cost to its largest cost in the region (at volume the mean of its
+  top bin: a plausibility bound, since a mean has no other), its status to an error; the
+  incumbent's to its smallest value (no error); and P(over budget) the other way round.
+  Without missing values both are the plain bootstrap; 7% of a candidate's calls lost without
+  a latency or status (which could be the whole p95 tail and 7pp of errors) now leave those
+  gates inconclusive instead of passing.
 * **Error rate.** Each region's error rate is drawn from its Jeffreys posterior
   Beta(errors + 1/2, traces without error + 1/2) and the draws are post-stratified like the
   other statistics; a bootstrap would resample 0 errors in few traces as 0 every time.
@@ -241,18 +243,24 @@ def _support(values: np.ndarray, max_support: int) -> tuple[np.ndarray, np.ndarr
 def _bounded(sample: _Sample, kind: str, worst: bool) -> _Sample | None:
     """The sample with each region's traces that lack a value given its worst (or best) value.
 
-    Worst means largest: the region's largest value of latency or cost, an error for the
-    status. Best is the smallest value, and no error. None when no value is missing.
+    Worst means largest: an infinite latency (a timed-out call has no upper bound, so more than
+    5% missing leaves the p95 unbounded), the region's largest cost (the mean has no bound
+    otherwise: a plausibility bound, not a proof), an error for the status. Best is the smallest
+    value, and no error. None when no value is missing.
     """
     missing = sample.traces - sample.counts.sum(axis=1)
     if not missing.any():
         return None
-    counts = sample.counts.copy()
+    support, counts = sample.support, sample.counts.copy()
+    if kind == "quantile" and worst:
+        support = np.append(support, np.inf)
+        counts = np.concatenate([counts, np.zeros((len(counts), 1), dtype=counts.dtype)], axis=1)
     for r in np.flatnonzero(missing):
         # A status is an error or not, whether the region shows both or not (support [0, 1]).
         present = np.array([0, 1]) if kind == "rate" else np.flatnonzero(counts[r] > 0)
-        counts[r, present[-1] if worst else present[0]] += missing[r]
-    return _Sample(sample.support, counts, sample.weights, sample.traces)
+        top = len(support) - 1 if kind == "quantile" else present[-1]
+        counts[r, top if worst else present[0]] += missing[r]
+    return _Sample(support, counts, sample.weights, sample.traces)
 
 
 def _statistic(sample: _Sample, counts: np.ndarray, kind: str) -> np.ndarray:
@@ -625,7 +633,11 @@ def _budget_row(
     bounded = ""
     if any(missing):
         what = "a status" if stat.column == "is_error" else f"a {stat.column}"
-        worst = "an error" if stat.column == "is_error" else "its largest value in the region"
+        worst = {
+            "is_error": "an error",
+            "latency_ms": "unbounded",
+            "cost_usd": "its largest cost in the region",
+        }[stat.column]
         bounded = (
             f"; {missing[0]:,} traces of {candidate} and {missing[1]:,} of the incumbent lack "
             f"{what}: P(within budget) counts the candidate's as {worst} and the incumbent's "

@@ -344,6 +344,15 @@ def test_history_never_mixes_two_fits_nor_settles_a_tie_by_row_order():
     gates = _evaluate(inputs)
     assert _regional(gates, "eu-west")["status"] == "fail"
 
+    # Two runs of one candidate computed at the same time: neither wins by row order.
+    rerun = good_comparisons().assign(run_id="run-2")
+    rerun.loc[rerun.region == "eu-west", ["prob_worse_beyond_margin", "diff_mean"]] = (0.9, -0.1)
+    inputs["diagnostics"] = pd.concat([diagnostics(), diagnostics(run_id="run-2")])
+    for pair in ([good_comparisons(), rerun], [rerun, good_comparisons()]):
+        inputs["comparisons"] = pd.concat(pair, ignore_index=True)
+        assert _regional(_evaluate(inputs), "eu-west")["status"] == "inconclusive"
+    inputs["diagnostics"] = diagnostics()
+
     # Two rows for one key at the same time that disagree: neither is read, in either order.
     good = comparison(region="eu-west", mean=0.01, sd=0.015)
     for pair in ([bad, good], [good, bad]):

@@ -280,6 +280,35 @@ def test_values_missing_for_a_reason_are_bounded_not_ignored():
     assert cost["status"] == "pass" and "lack a cost_usd" in cost["reason"]
 
 
+def test_a_timed_out_call_has_no_latency_bound():
+    # A review's case: latencies uniform on 900-1100 ms for both models, 7% of the candidate's
+    # missing. Set to its largest observed latency they passed at 1.00x; had they timed out at
+    # 30 s the p95 ratio would be 27.5x. A missing latency is unbounded: beyond 5% of a
+    # region's traces the p95 cannot be shown within budget.
+    rng = np.random.default_rng(4)
+    rows = []
+    for model in ("inc", "cand"):
+        for region in REGIONS:
+            latency = rng.uniform(900.0, 1100.0, 2000)
+            if model == "cand":
+                latency[:140] = np.nan
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "model_id": model,
+                        "region": region,
+                        "latency_ms": latency,
+                        "cost_usd": 0.002,
+                        "is_error": False,
+                    }
+                )
+            )
+    row = _gates(pd.concat(rows, ignore_index=True))[("cand", "p95_latency_ratio")]
+    assert row["status"] == "inconclusive", row["reason"]
+    assert "counts the candidate's as unbounded" in row["reason"]
+    assert row["observed_value"] == pytest.approx(1.0, abs=0.02)
+
+
 def test_a_few_missing_values_leave_a_clear_result_standing():
     # 0.3% of both models' values missing at random: the bounds barely move, so equal models
     # still pass every budget, and a candidate twice as slow still fails (at its best, its p95
