@@ -206,11 +206,12 @@ def evaluate_gates(
     )
     convergence = sampler_convergence_gates(comparisons, frames["diagnostics"], candidates)
     unsettled_fit = {r["candidate_model_id"] for r in convergence if r["status"] != PASS}
-    fit_based = [overall, regional, custom] + ([task_types] if calibration is not None else [])
-    overall, regional, custom, *rest = (
-        hold_open_without_a_trusted_fit(gates, unsettled_fit) for gates in fit_based
+    overall, regional, custom = (
+        hold_open_without_a_trusted_fit(gates, unsettled_fit)
+        for gates in (overall, regional, custom)
     )
-    task_types = rest[0] if rest else task_types
+    if calibration is not None:  # the task-type gate read the fit's draws too
+        task_types = hold_open_without_a_trusted_fit(task_types, unsettled_fit)
     rows = overall + regional + systems + task_types + convergence + coverage + custom
     return stamp(rows, GATE_RESULT_COLUMNS, run_id, computed_at)
 
