@@ -99,3 +99,28 @@
     {%- endfor -%}
     {{ return(problems) }}
 {% endmacro %}
+
+{% macro csv_header_mismatch(path, n_fields) %}
+    {#-
+        When a CSV file's first line names another number of fields than its rows hold, DuckDB's
+        sniffer skips that line and takes the first data row for the header, so the columns
+        "found" are data values. Returns a sentence saying so (empty when the counts agree).
+        Called on the error path only; it reads the first line alone.
+    -#}
+    {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
+    {%- set first = run_query(
+        "select line from read_csv(" ~ quoted ~ ", header = false, auto_detect = false, "
+        ~ "delim = chr(1), quote = '', escape = '', strict_mode = false, "
+        ~ "columns = {'line': 'VARCHAR'}) limit 1") -%}
+    {%- if first.rows | length == 0 or first.rows[0][0] is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set line = first.rows[0][0] | replace('\r', '') -%}
+    {%- set n_names = line.split(',') | length -%}
+    {%- if n_names == n_fields -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return(". The first line (" ~ line[:200] ~ ") names " ~ n_names ~ " comma-separated "
+        ~ "fields but the rows hold " ~ n_fields ~ ", so it was not read as the header and the "
+        ~ "names found are the values of a data row: give every field a name in the first line") }}
+{% endmacro %}

@@ -100,7 +100,8 @@
             {{ exceptions.raise_compiler_error(
                 "input '" ~ input_name ~ "' (" ~ location ~ ") is missing required column(s): "
                 ~ missing | join(', ') ~ ". Required: " ~ contract.required | join(', ')
-                ~ "; found: " ~ (present.values() | list | join(', '))) }}
+                ~ "; found: " ~ (present.values() | list | join(', '))
+                ~ (llm_migration.csv_header_mismatch(location, present | length) if format == 'csv' else '')) }}
         {%- endif -%}
     {%- endif %}
     select

@@ -366,6 +366,7 @@ def test_missing_required_column_fails_with_a_clear_error(tmp_path):
     assert "input 'traces'" in result.stdout
     assert "missing required column(s): created_at" in result.stdout
     assert "traces.csv" in result.stdout
+    assert "The first line" not in result.stdout  # header and rows agree: no header hint
 
 
 @pytest.mark.dbt
@@ -591,6 +592,26 @@ def test_csv_rows_with_the_wrong_number_of_fields_are_named_by_line(tmp_path):
     assert "input 'human_labels'" in result.stdout and "human_labels.csv" in result.stdout
     assert "rows do not have the header's 5 comma-separated fields" in result.stdout
     assert "line 6: Expected Number of Columns: 5 Found: 6" in result.stdout
+
+
+@pytest.mark.dbt
+def test_a_header_naming_fewer_fields_than_the_rows_is_named(tmp_path):
+    # DuckDB skips a header that names fewer fields than the rows hold and takes the first data
+    # row for the header: the "found" columns were data values, with no hint why.
+    inputs, _ = demo.generate(SMALL)
+    folder = tmp_path / "short_header"
+    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    path = folder / "traces.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    lines[0] = ",".join(header[:-1])
+    path.write_text("\n".join(lines) + "\n")
+    result = _failed_build(tmp_path, folder, "base_traces")
+    assert "input 'traces'" in result.stdout and "is missing required column(s)" in result.stdout
+    assert (
+        f"The first line ({lines[0]}) names {len(header) - 1} comma-separated fields but the "
+        f"rows hold {len(header)}, so it was not read as the header"
+    ) in " ".join(result.stdout.split())
 
 
 @pytest.mark.dbt
