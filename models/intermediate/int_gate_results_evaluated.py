@@ -5,6 +5,7 @@ Thin: the gates live in llm_migration.gates (policy from var llm_migration_gates
 
 from llm_migration.dbt_support import config_literal, reuse_or_compute
 from llm_migration.gates import GatePolicy, evaluate_gates
+from llm_migration.gates.judge_consistency import judge_consistency_checks
 
 
 def model(dbt, session):
@@ -43,6 +44,13 @@ def model(dbt, session):
             for pair in zip(error_rates["metric"], error_rates["judge_id"], strict=True)
         ]
         error_rates = error_rates[keep].drop(columns="judge_id")
+        # Does the primary judge err in each region as in the model's other regions? Read from
+        # the labelled pairs the fit reads; a region where it favours the candidate is held.
+        judge_checks = None
+        if policy.judge_region_check_alpha is not None:
+            judge_checks = judge_consistency_checks(
+                dbt.ref("int_judgement_counts_aggregated").df(), dict(primary)
+            )
         calibration = error_rates.pivot(
             index=["model_id", "metric", "chain", "draw"], columns="quantity", values="value"
         ).reset_index()
@@ -61,6 +69,7 @@ def model(dbt, session):
             traffic_mix=dict(zip(traffic["region"], traffic["traffic_share"], strict=True)),
             random_seed=int(config_literal(random_seed, 20261122)),
             calibration=calibration,
+            judge_checks=judge_checks,
         )
 
     fingerprint = dbt.ref("int_run_fingerprint")

@@ -67,6 +67,10 @@ class Scenario:
     directions, margins
         Per metric: ``higher_is_better`` or ``lower_is_better``, and the non-inferiority margin on
         the rate scale used for decisions.
+    judge_by_cell
+        Optional (Se, Sp) per (model_id, region, metric) replacing the model's own in that cell
+        only: a judge whose error differs by region, which the calibration model does not
+        represent (it shares each model's error rates across regions).
     """
 
     name: str
@@ -83,6 +87,7 @@ class Scenario:
     directions: dict[str, str] = field(default_factory=dict)
     margins: dict[str, float] = field(default_factory=dict)
     judge_id: str = JUDGE_ID
+    judge_by_cell: dict[CellKey, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def model_ids(self) -> tuple[str, ...]:
@@ -100,6 +105,9 @@ class Scenario:
                 elif not (0 < se < 1 and 0 < sp < 1 and se + sp > 1):
                     problems.append(f"judge for {(m, k)} needs 0<Se,Sp<1 and Se+Sp>1")
                 for r in self.regions:
+                    cell = self.judge_by_cell.get((m, r, k))
+                    if cell is not None and not (0 < cell[0] < 1 and 0 < cell[1] < 1):
+                        problems.append(f"judge_by_cell for {(m, r, k)} needs 0<Se,Sp<1")
                     t = self.theta.get((m, r, k))
                     if t is None or not 0 < t < 1:
                         problems.append(f"theta for {(m, r, k)} missing or outside (0, 1)")
@@ -173,8 +181,13 @@ def simulate(scenario: Scenario, seed: int, return_traces: bool = False) -> Simu
             se = scenario.sensitivity[(m, k)]
             sp = scenario.specificity[(m, k)]
             theta_of_trace = np.array([scenario.theta[(m, r, k)] for r in region_of_trace])
+            cell_judge = {
+                r: scenario.judge_by_cell.get((m, r, k), (se, sp)) for r in scenario.regions
+            }
+            se_of_trace = np.array([cell_judge[r][0] for r in region_of_trace])
+            sp_of_trace = np.array([cell_judge[r][1] for r in region_of_trace])
             y = rng.random(n_model_traces) < theta_of_trace
-            p_judge_positive = np.where(y, se, 1.0 - sp)
+            p_judge_positive = np.where(y, se_of_trace, 1.0 - sp_of_trace)
             j = rng.random(n_model_traces) < p_judge_positive
 
             for r in scenario.regions:
@@ -198,8 +211,8 @@ def simulate(scenario: Scenario, seed: int, return_traces: bool = False) -> Simu
                         "region": r,
                         "metric": k,
                         "theta": scenario.theta[(m, r, k)],
-                        "sensitivity": se,
-                        "specificity": sp,
+                        "sensitivity": cell_judge[r][0],
+                        "specificity": cell_judge[r][1],
                         "n_traces": int(in_cell.sum()),
                         "n_labeled": int(lab.sum()),
                         "realised_rate": float(y[in_cell].mean()),

@@ -59,6 +59,7 @@ def evaluate_gates(
     random_seed: int = 20261122,
     max_support: int = DEFAULT_MAX_SUPPORT,
     calibration: pd.DataFrame | None = None,
+    judge_checks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Evaluate every release gate for every candidate: the rows of fct_gate_results.
 
@@ -94,6 +95,12 @@ def evaluate_gates(
         and metric (model_id, metric, chain, draw, sensitivity, specificity): the task-type gate
         then corrects the judge with the fit's error rates, and is held open with the other
         fit-based gates when the fit is not trusted.
+    judge_checks
+        Optional per-cell checks of the judge's calibration against the model's other regions
+        (:func:`~llm_migration.gates.judge_consistency.judge_consistency_checks` on the counts):
+        a region whose labelled pairs say the judge favours the candidate there (or disfavours
+        the incumbent) is not cleared by the regional gate, at p below the policy's
+        ``judge_region_check_alpha`` (null turns the check off).
 
     Returns
     -------
@@ -176,7 +183,14 @@ def evaluate_gates(
         regions, metrics = scopes[candidate]
         one = [candidate]
         overall += overall_noninferiority_gates(comparisons, one, metrics, policy)
-        regional += regional_regression_gates(comparisons, one, metrics, regions, policy)
+        regional += regional_regression_gates(
+            comparisons,
+            one,
+            metrics,
+            regions,
+            policy,
+            judge_checks=judge_checks,
+        )
         task_types += task_type_gates(
             frames["task_quality"],
             one,

@@ -40,6 +40,12 @@ current N gets no labels and the other takes the whole reduction, v_o / (V* - v_
 where a model has no kept data): each model lacking the cell gets a row asking for a first
 random sample of min_human_labels_per_model labels there (no sd to target yet).
 
+**A region the judge check held** (``judge_region_check_alpha``: the judge errs there otherwise
+than in the model's other regions, so the region's human labels alone decide it): planned as
+above on the labels alone, each cell's human-positive rate p from its n labels counting as n
+observations with variance p(1 - p) / n, the gap their difference plus the margin; no posterior
+sd is the target (``target_posterior_sd`` null).
+
 **Coverage gate** (``human_label_coverage``): each model short of min_human_labels_per_model
 gets a row for region 'ALL' with the shortfall (spread over regions by traffic).
 
@@ -69,6 +75,7 @@ from llm_migration.gates.inputs import (
     check_columns,
     latest_rows,
 )
+from llm_migration.gates.judge_consistency import HELD_BY_JUDGE_CHECK
 from llm_migration.gates.policy import GatePolicy
 from llm_migration.gates.results import ALL_REGIONS, INCONCLUSIVE, fmt_pp, is_missing, stamp
 
@@ -259,7 +266,12 @@ def plan_labels(
                 continue
             comparison = comparison_index.get((candidate, str(incumbent), region, str(metric)))
             if comparison is not None:
-                rows += planner.comparison_rows(gate_id, candidate, str(incumbent), comparison)
+                if gate_id == "regional_regression" and HELD_BY_JUDGE_CHECK in str(
+                    gate.get("reason")
+                ):
+                    rows += planner.labels_only_rows(candidate, str(incumbent), comparison)
+                else:
+                    rows += planner.comparison_rows(gate_id, candidate, str(incumbent), comparison)
             elif not is_missing(metric):
                 rows += planner.missing_cell_rows(
                     gate_id, candidate, str(incumbent), region, str(metric)
@@ -418,6 +430,79 @@ class _Planner:
             rows.append(
                 self._row(
                     candidate, model, region, metric, gate_id, cells[model], target, need, reason
+                )
+            )
+        return rows
+
+    def labels_only_rows(self, candidate, incumbent, comparison) -> list[dict]:
+        """A region the judge check held: the judge errs there otherwise than in the models'
+        other regions, so the region's human labels alone decide it. Planned like a comparison
+        gate on the labels alone: each cell's human-positive rate p from n labels has variance
+        p(1 - p) / n, the gap is their difference plus the margin."""
+        region, metric = str(comparison["region"]), str(comparison["metric"])
+        rule = self.policy.for_metric(metric)
+        margin = _number(comparison["margin"])
+        cells = {model: self.cells.get((model, region, metric)) for model in (candidate, incumbent)}
+        minimum = self.policy.min_human_labels_per_model
+        note = (
+            f"regional_regression for {metric} in {region}: the judge errs there otherwise than "
+            "in the models' other regions, so the region's human labels alone decide it"
+        )
+        rates, labelled = {}, {}
+        for model, cell in cells.items():
+            rate = _number((cell or {}).get("human_positive_rate", float("nan")))
+            n = _number((cell or {}).get("n_human_labeled", float("nan")))
+            rates[model], labelled[model] = rate, n
+        if any(math.isnan(rates[m]) or math.isnan(labelled[m]) or labelled[m] < 1 for m in cells):
+            return [
+                self._row(
+                    candidate,
+                    m,
+                    region,
+                    metric,
+                    "regional_regression",
+                    cells[m],
+                    None,
+                    minimum,
+                    f"{note}; label a random sample of at least {minimum} there",
+                )
+                for m in cells
+            ]
+        usable = {
+            m: (rates[m], math.sqrt(min(max(rates[m] * (1 - rates[m]), 1e-6), 0.25) / labelled[m]))
+            for m in cells
+        }
+        sign = 1.0 if rule.direction == "higher_is_better" else -1.0
+        gap = sign * (rates[candidate] - rates[incumbent]) + margin
+        sd_now = math.sqrt(sum(sd**2 for _, sd in usable.values()))
+        z = _Z(rule.prob_regional_regression_blocks)
+        assurance = self.policy.labeling_assurance
+        sd_target = _target_sd(gap, sd_now, z, z, assurance)
+        allocation = allocate_labels(usable, sd_target**2)
+        if allocation is not None and max(allocation.values()) <= 0:
+            allocation[candidate] = 1.0
+        rows = []
+        for model in (candidate, incumbent):
+            need = None if allocation is None else allocation[model]
+            if need is not None and need <= 0:
+                continue
+            role = "candidate" if model == candidate else "incumbent"
+            reason = (
+                f"{note}: their comparison (diff {fmt_pp(gap - margin, signed=True)} vs margin "
+                f"{fmt_pp(margin)}, sd {sd_now:.4f}) settles with probability {assurance:.2f} at "
+                f"sd {sd_target:.4f}; a random sample of labels for the {role} cell"
+            )
+            rows.append(
+                self._row(
+                    candidate,
+                    model,
+                    region,
+                    metric,
+                    "regional_regression",
+                    cells[model],
+                    None,
+                    need,
+                    reason,
                 )
             )
         return rows

@@ -59,6 +59,7 @@ MAX_RATIO_BUDGET = 10.0  # above it a ratio budget was written in percent (120 f
 # than as a unit mix-up (latency in seconds against milliseconds is 1000x).
 DEFAULT_MIN_SYSTEMS_COVERAGE = 0.9
 DEFAULT_MAX_PLAUSIBLE_RATIO = 100.0
+DEFAULT_JUDGE_REGION_CHECK_ALPHA = 0.01
 
 
 def _configured_metrics(configured: set[str]) -> str:
@@ -140,6 +141,7 @@ class GatePolicy:
     custom_gates: tuple[CustomGate, ...] = ()
     min_systems_coverage: float = DEFAULT_MIN_SYSTEMS_COVERAGE
     max_plausible_ratio: float | None = DEFAULT_MAX_PLAUSIBLE_RATIO
+    judge_region_check_alpha: float | None = DEFAULT_JUDGE_REGION_CHECK_ALPHA
 
     def for_metric(self, metric: str) -> MetricPolicy:
         """The thresholds that apply to ``metric`` (its own entry, else the defaults)."""
@@ -192,6 +194,7 @@ class GatePolicy:
                 prob_budget_exceeded_blocks: 0.8
                 min_systems_coverage: 0.9              # share of traces with the value
                 max_plausible_ratio: 100               # beyond 1/100..100x: units? (null: off)
+                judge_region_check_alpha: 0.01         # judge unlike elsewhere? (null: off)
                 max_worse_task_types: 0                # null turns the task-type gate off
                 min_human_labels_per_model: 100
                 labeling_assurance: 0.8                # fct_labeling_plan: P(the labels settle it)
@@ -529,6 +532,22 @@ def _custom_gates(
     return tuple(gates)
 
 
+def _judge_region_check_alpha(raw: Mapping[str, Any], problems: list[str]) -> float | None:
+    key = "judge_region_check_alpha"
+    value = raw.get(key, DEFAULT_JUDGE_REGION_CHECK_ALPHA)
+    if value is None:
+        return None
+    if not _is_number(value) or math.isnan(value) or not 0.0 < value <= 0.2:
+        problems.append(
+            f"{key}: expected a p-value threshold in (0, 0.2] (0.01 holds a region when its "
+            "labelled pairs say the judge errs there otherwise than in the model's other "
+            f"regions at p < 0.01) or null to turn the check off, got {type(value).__name__} "
+            f"{value!r}"
+        )
+        return DEFAULT_JUDGE_REGION_CHECK_ALPHA
+    return float(value)
+
+
 _TOP_KEYS = {
     "prob_noninferior_required",
     "prob_regional_regression_blocks",
@@ -538,6 +557,7 @@ _TOP_KEYS = {
     "prob_budget_exceeded_blocks",
     "min_systems_coverage",
     "max_plausible_ratio",
+    "judge_region_check_alpha",
     "max_worse_task_types",
     "min_human_labels_per_model",
     "labeling_assurance",
@@ -618,6 +638,7 @@ def _build_policy(
 
     coverage = _min_systems_coverage(raw, problems)
     plausible = _max_plausible_ratio(raw, problems)
+    judge_alpha = _judge_region_check_alpha(raw, problems)
     max_worse = _count(raw, "max_worse_task_types", 0, "", problems, nullable=True)
     min_labels = _count(raw, "min_human_labels_per_model", 100, "", problems)
     assurance = _probability(raw, "labeling_assurance", 0.8, "", problems)
@@ -632,4 +653,5 @@ def _build_policy(
         custom_gates=custom,
         min_systems_coverage=coverage,
         max_plausible_ratio=plausible,
+        judge_region_check_alpha=judge_alpha,
     )

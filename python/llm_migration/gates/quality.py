@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from llm_migration.gates.judge_consistency import hiding_pvalue, labels_only_prob_worse
 from llm_migration.gates.policy import GatePolicy
 from llm_migration.gates.results import (
     ALL_REGIONS,
@@ -147,8 +148,16 @@ def regional_regression_gates(
     metrics: Sequence[str],
     regions: Sequence[str],
     policy: GatePolicy,
+    judge_checks: pd.DataFrame | None = None,
 ) -> list[dict]:
-    """One ``regional_regression`` row per candidate x region x metric (regions, not 'ALL')."""
+    """One ``regional_regression`` row per candidate x region x metric (regions, not 'ALL').
+
+    With ``judge_checks`` (:func:`~llm_migration.gates.judge_consistency.judge_consistency_checks`)
+    a region that would pass is held inconclusive when the labelled pairs there say the judge
+    errs in the candidate's favour (or the incumbent's disfavour) more than in the models' other
+    regions, at p below the policy's ``judge_region_check_alpha``: the shared judge calibration
+    then does not vouch for that region.
+    """
     rows = []
     index = _index(comparisons)
     for candidate in candidates:
@@ -183,7 +192,53 @@ def regional_regression_gates(
                 )
                 if pooled_only:
                     status = INCONCLUSIVE
-                if pooled_only and is_missing(p_own):
+                doubt = None
+                alpha = policy.judge_region_check_alpha
+                if status == PASS and alpha is not None:
+                    found = hiding_pvalue(
+                        judge_checks,
+                        candidate,
+                        str(row.get("incumbent_model_id")),
+                        region,
+                        metric,
+                        rule.direction,
+                    )
+                    if found is not None and found[0] < alpha:
+                        # The shared judge calibration does not vouch for this region: its
+                        # human labels alone decide it.
+                        p_labels, n_cand, n_inc = labels_only_prob_worse(
+                            judge_checks,
+                            candidate,
+                            str(row.get("incumbent_model_id")),
+                            region,
+                            metric,
+                            rule.direction,
+                            float(row["margin"]),
+                        )
+                        clear = rule.prob_regional_regression_clears
+                        labels_say = (
+                            f"{region}'s human labels alone ({n_cand} of {candidate}, {n_inc} of "
+                            f"the incumbent) give P(worse by >{margin})="
+                            f"{fmt_prob(p_labels, clear)}"
+                        )
+                        doubt = f"{found[1]} < {alpha:g}; {labels_say}"
+                        if is_missing(p_labels) or p_labels > clear:
+                            status = INCONCLUSIVE
+                if doubt is not None and status == PASS:
+                    reason = (
+                        f"{metric} in {region} passes ({figure}); the judge errs otherwise "
+                        f"there ({doubt} <= {fmt_prob(clear)}, so the labels clear it); "
+                        f"{_effect(row)}"
+                    )
+                elif doubt is not None:
+                    reason = (
+                        f"{metric} in {region} would pass ({figure}), but {doubt} > "
+                        f"{fmt_prob(clear)}: the judge's calibration shared across regions "
+                        f"does not vouch for {region}, so its labels alone decide it; label a "
+                        f"random sample of more of {candidate}'s and the incumbent's traces "
+                        f"there; {_effect(row)}"
+                    )
+                elif pooled_only and is_missing(p_own):
                     reason = (
                         f"{metric} in {region} is clear only with pooling across regions "
                         f"({figure}); without the region's own-data probability it is not "

@@ -1,0 +1,230 @@
+"""Does the judge err in each region as it does in the model's other regions?
+
+The calibration model gives the judge one sensitivity and one specificity per model x metric,
+shared by every region. A judge that is lenient with one model in one region only (say, with its
+answers in one language) breaks that assumption in a way the fit cannot see: that cell's
+judge-positive rate is read through the shared error rates, its true rate comes out too high, and
+a regression there can pass the regional gate, on the pooled and on the region's own evidence
+alike (both use the shared error rates).
+
+The human-labelled pairs of the cell are the only unbiased witness. This module compares them with
+the model's other regions: for every model x region x metric cell of the primary judge,
+
+* among the cell's human negatives, the number the judge called positive (false positives) is
+  compared with its predictive distribution given the false-positive rate of the same model and
+  metric in all other regions: beta-binomial, from a uniform prior updated by the other regions'
+  pairs (a cross-validatory check: the cell's own pairs do not move the prediction it is
+  checked against);
+* likewise the false negatives among the cell's human positives.
+
+``p_more_positive`` is the evidence that the judge says *positive* more readily in the cell than
+elsewhere (more false positives, or fewer false negatives), Bonferroni over the two tails:
+``min(1, 2 * min(P(FP >= observed), P(FN <= observed)))``. ``p_fewer_positive`` is the mirror
+image. Both are conservative tail probabilities of discrete counts (no mid-p).
+
+The regional gate (:func:`llm_migration.gates.quality.regional_regression_gates`) reads them on
+the side that would hide a regression: the candidate's cell judged too favourably (more
+positives on a higher-is-better metric, fewer on a lower-is-better one) or the incumbent's cell
+judged too unfavourably. When that p-value is below the policy's ``judge_region_check_alpha``
+(default 0.01), a region that would pass is held ``inconclusive`` instead: its calibration is
+in doubt. The region's human labels alone then decide it (:func:`labels_only_prob_worse`,
+independent Beta(1, 1) posteriors of the two models' human-positive rates in the cell): it
+passes when they alone clear it at the regional rule, and stays inconclusive otherwise, so more
+labels there settle it whether or not the judge really errs otherwise in that region.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from llm_migration.calibration import _normalise_counts, _resolve_primary
+from llm_migration.drift import prob_worse
+
+# In a regional gate's reason: the judge check held the region (fct_labeling_plan reads it).
+HELD_BY_JUDGE_CHECK = "against its other regions"
+
+JUDGE_CHECK_COLUMNS = [
+    "judge_id",
+    "model_id",
+    "region",
+    "metric",
+    "n_human_negative",
+    "n_false_positive",
+    "n_human_positive",
+    "n_false_negative",
+    "rest_false_positive_rate",
+    "rest_false_negative_rate",
+    "p_more_positive",
+    "p_fewer_positive",
+]
+
+
+def _beta_binomial_tails(x, n, x_rest, n_rest):
+    """P(X >= x) and P(X <= x) for X ~ BetaBinomial(n, 1 + x_rest, 1 + n_rest - x_rest)."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    a = 1.0 + np.asarray(x_rest, dtype=float)
+    b = 1.0 + np.asarray(n_rest, dtype=float) - np.asarray(x_rest, dtype=float)
+    upper = np.where(n > 0, stats.betabinom.sf(x - 1, n, a, b), 1.0)
+    lower = np.where(n > 0, stats.betabinom.cdf(x, n, a, b), 1.0)
+    return np.clip(upper, 0.0, 1.0), np.clip(lower, 0.0, 1.0)
+
+
+def consistency_pvalues(fp, n_neg, fp_rest, n_neg_rest, fn, n_pos, fn_rest, n_pos_rest):
+    """``(p_more_positive, p_fewer_positive)`` for arrays of cell and rest-of-model counts.
+
+    fp of n_neg human negatives the judge called positive in the cell (fp_rest of n_neg_rest in
+    the model's other regions); fn of n_pos human positives it called negative (fn_rest of
+    n_pos_rest elsewhere).
+    """
+    fp_high, fp_low = _beta_binomial_tails(fp, n_neg, fp_rest, n_neg_rest)
+    fn_high, fn_low = _beta_binomial_tails(fn, n_pos, fn_rest, n_pos_rest)
+    more = np.minimum(1.0, 2.0 * np.minimum(fp_high, fn_low))
+    fewer = np.minimum(1.0, 2.0 * np.minimum(fp_low, fn_high))
+    return more, fewer
+
+
+def judge_consistency_checks(
+    counts: pd.DataFrame, primary_judge: dict | None = None
+) -> pd.DataFrame:
+    """One row per (primary judge, model, region, metric) with labelled pairs or verdicts.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        The sufficient statistics the fit reads (model_id, region, metric, judge_id,
+        is_judge_positive, is_human_positive, n_traces).
+    primary_judge : dict, optional
+        metric -> judge id, as given to the fit (default: the judge with the most verdicts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``JUDGE_CHECK_COLUMNS``. A cell without labelled pairs of a kind gets p = 1 on that
+        kind (nothing to contradict the other regions).
+    """
+    problems: list[str] = []
+    rows = _normalise_counts(counts, problems)
+    primary = _resolve_primary(rows, primary_judge, problems) if rows is not None else {}
+    if problems:
+        raise ValueError("invalid counts:\n- " + "\n- ".join(problems))
+    rows = rows[rows["judge_id"].notna() & (rows["judge_id"] == rows["metric"].map(primary))]
+    labelled = rows["is_human_positive"].notna()
+    human = (rows["is_human_positive"] == True).fillna(False)  # noqa: E712
+    judge = (rows["is_judge_positive"] == True).fillna(False)  # noqa: E712
+    n = rows["n_traces"].to_numpy()
+    frame = rows[["judge_id", "model_id", "region", "metric"]].copy()
+    frame["n_human_negative"] = np.where(labelled & ~human, n, 0)
+    frame["n_false_positive"] = np.where(labelled & ~human & judge, n, 0)
+    frame["n_human_positive"] = np.where(labelled & human, n, 0)
+    frame["n_false_negative"] = np.where(labelled & human & ~judge, n, 0)
+    keys = ["judge_id", "model_id", "region", "metric"]
+    cells = frame.groupby(keys, as_index=False, sort=True)[
+        ["n_human_negative", "n_false_positive", "n_human_positive", "n_false_negative"]
+    ].sum()
+    totals = cells.groupby(["judge_id", "model_id", "metric"])[
+        ["n_human_negative", "n_false_positive", "n_human_positive", "n_false_negative"]
+    ].transform("sum")
+    rest = totals - cells[totals.columns]
+    more, fewer = consistency_pvalues(
+        cells["n_false_positive"],
+        cells["n_human_negative"],
+        rest["n_false_positive"],
+        rest["n_human_negative"],
+        cells["n_false_negative"],
+        cells["n_human_positive"],
+        rest["n_false_negative"],
+        rest["n_human_positive"],
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cells["rest_false_positive_rate"] = rest["n_false_positive"] / rest["n_human_negative"]
+        cells["rest_false_negative_rate"] = rest["n_false_negative"] / rest["n_human_positive"]
+    cells["p_more_positive"] = more
+    cells["p_fewer_positive"] = fewer
+    for name in ("n_human_negative", "n_false_positive", "n_human_positive", "n_false_negative"):
+        cells[name] = cells[name].astype("int64")
+    return cells[JUDGE_CHECK_COLUMNS].reset_index(drop=True)
+
+
+def hiding_pvalue(
+    checks: pd.DataFrame | None,
+    candidate: str,
+    incumbent: str,
+    region: str,
+    metric: str,
+    direction: str,
+) -> tuple[float, str] | None:
+    """The smallest p-value on the side that would hide a regression, and what it says.
+
+    The candidate's cell judged too favourably (more positives when higher is better, fewer
+    when lower is better), or the incumbent's too unfavourably. None without checks.
+    """
+    if checks is None or checks.empty:
+        return None
+    favourable = "p_more_positive" if direction == "higher_is_better" else "p_fewer_positive"
+    unfavourable = "p_fewer_positive" if favourable == "p_more_positive" else "p_more_positive"
+    found = []
+    for model, column, how in (
+        (candidate, favourable, "favours"),
+        (incumbent, unfavourable, "disfavours"),
+    ):
+        mine = checks[
+            (checks["model_id"] == model)
+            & (checks["region"] == region)
+            & (checks["metric"] == metric)
+        ]
+        if mine.empty:
+            continue
+        row = mine.iloc[0]
+        text = (
+            f"the judge {how} {model} in {region} {HELD_BY_JUDGE_CHECK} ("
+            f"{row['n_false_positive']} of {row['n_human_negative']} human negatives judged "
+            f"positive, {_pct(row['rest_false_positive_rate'])} elsewhere; "
+            f"{row['n_false_negative']} of {row['n_human_positive']} human positives judged "
+            f"negative, {_pct(row['rest_false_negative_rate'])} elsewhere; {_p(row[column])})"
+        )
+        found.append((float(row[column]), text))
+    return min(found) if found else None
+
+
+def _p(value) -> str:
+    return "p<0.001" if float(value) < 0.001 else f"p={float(value):.3f}"
+
+
+def _pct(value) -> str:
+    return "n/a" if pd.isna(value) else f"{100 * float(value):.0f}%"
+
+
+def labels_only_prob_worse(
+    checks: pd.DataFrame,
+    candidate: str,
+    incumbent: str,
+    region: str,
+    metric: str,
+    direction: str,
+    margin: float,
+) -> tuple[float, int, int]:
+    """P(the candidate is worse than the incumbent by more than ``margin``) from the cell's
+    human labels alone, and the two models' numbers of labelled pairs there.
+
+    Independent Beta(1, 1) posteriors of each model's human-positive rate in the cell (the
+    labelled pairs of the primary judge); exact up to 1/4096 (quadrature, no seed). NaN when a
+    model has no labelled pair there.
+    """
+    counts = {}
+    for model in (candidate, incumbent):
+        mine = checks[
+            (checks["model_id"] == model)
+            & (checks["region"] == region)
+            & (checks["metric"] == metric)
+        ]
+        positive = int(mine["n_human_positive"].sum())
+        counts[model] = (positive, positive + int(mine["n_human_negative"].sum()))
+    (c_pos, c_n), (i_pos, i_n) = counts[candidate], counts[incumbent]
+    if c_n == 0 or i_n == 0:
+        return float("nan"), c_n, i_n
+    if direction == "higher_is_better":
+        return prob_worse(c_pos, c_n, i_pos, i_n, margin), c_n, i_n
+    # lower is better: worse means a higher rate, i.e. a lower rate of negatives
+    return prob_worse(c_n - c_pos, c_n, i_n - i_pos, i_n, margin), c_n, i_n

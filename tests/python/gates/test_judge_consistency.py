@@ -1,0 +1,359 @@
+"""The per-region judge consistency check and the regional gate it holds open.
+
+The calibration model shares each model's judge error rates across regions. A judge lenient with
+one model in one region only pushes that region's rate up unseen; the check compares the cell's
+human-labelled pairs with the model's other regions. Measured here against simulated truth: its
+false-alarm rate when the judge errs alike in every region, its power when it does not, and what
+the regional gate does with it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from gate_inputs import comparison, comparisons_frame
+from scipy import integrate, stats
+
+from llm_migration.gates import GatePolicy, evaluate_gates
+from llm_migration.gates.judge_consistency import (
+    JUDGE_CHECK_COLUMNS,
+    consistency_pvalues,
+    judge_consistency_checks,
+)
+from llm_migration.gates.quality import regional_regression_gates
+from llm_migration.simulation import OTHER_CANDIDATE, get_scenario, simulate
+
+POLICY = GatePolicy.from_vars({})
+ALPHA = 0.05
+
+
+def _tail_by_integration(x, n, x_rest, n_rest):
+    """P(X >= x) for X | p ~ Binomial(n, p), p ~ Beta(1 + x_rest, 1 + n_rest - x_rest)."""
+    a, b = 1 + x_rest, 1 + n_rest - x_rest
+    value, _ = integrate.quad(lambda p: stats.binom.sf(x - 1, n, p) * stats.beta.pdf(p, a, b), 0, 1)
+    return value
+
+
+def test_pvalues_are_the_beta_binomial_tails_bonferroni_over_both_error_kinds():
+    # 6 of 14 human negatives judged positive in the cell, 25 of 185 elsewhere; 3 of 40 human
+    # positives judged negative, 24 of 209 elsewhere.
+    more, fewer = consistency_pvalues(6, 14, 25, 185, 3, 40, 24, 209)
+    fp_high = _tail_by_integration(6, 14, 25, 185)
+    fn_low = 1 - _tail_by_integration(4, 40, 24, 209)
+    assert more == pytest.approx(min(1.0, 2 * min(fp_high, fn_low)), rel=1e-6)
+    fp_low = 1 - _tail_by_integration(7, 14, 25, 185)
+    fn_high = _tail_by_integration(3, 40, 24, 209)
+    assert fewer == pytest.approx(min(1.0, 2 * min(fp_low, fn_high)), rel=1e-6)
+    # No labelled pairs of either kind: nothing contradicts the other regions.
+    assert consistency_pvalues(0, 0, 5, 50, 0, 0, 5, 50) == (1.0, 1.0)
+
+
+def _lenient_in_one_region(specificity: float, labels: int):
+    """baseline_ok, but the judge's specificity for candidate_b's correctness in eu only."""
+    base = get_scenario("baseline_ok")
+    se = base.sensitivity[(OTHER_CANDIDATE, "correctness")]
+    return get_scenario(
+        "baseline_ok",
+        labels_per_model={m: labels for m in base.model_ids},
+        judge_by_cell={(OTHER_CANDIDATE, "eu", "correctness"): (se, specificity)},
+    )
+
+
+def test_checks_have_one_row_per_cell_with_the_cells_labelled_pairs():
+    data = simulate(_lenient_in_one_region(0.55, 150), seed=3, return_traces=True)
+    checks = judge_consistency_checks(data.counts)
+    truth = data.truth.set_index(["model_id", "region", "metric"])
+    assert truth.loc[(OTHER_CANDIDATE, "eu", "correctness"), "specificity"] == 0.55
+    assert truth.loc[(OTHER_CANDIDATE, "us", "correctness"), "specificity"] == 0.80
+    assert list(checks.columns) == JUDGE_CHECK_COLUMNS
+    assert len(checks) == len(data.truth)
+    traces = data.traces[data.traces["is_human_positive"].notna()]
+    for row in checks.itertuples():
+        mine = traces[
+            (traces["model_id"] == row.model_id)
+            & (traces["region"] == row.region)
+            & (traces["metric"] == row.metric)
+        ]
+        negatives = mine[~mine["is_human_positive"].astype(bool)]
+        positives = mine[mine["is_human_positive"].astype(bool)]
+        assert row.n_human_negative == len(negatives)
+        assert row.n_false_positive == int(negatives["is_judge_positive"].sum())
+        assert row.n_human_positive == len(positives)
+        assert row.n_false_negative == int((~positives["is_judge_positive"]).sum())
+
+
+def test_false_alarm_rate_when_the_judge_errs_alike_in_every_region():
+    # The calibration model's own assumption holds: every flag is a false alarm. 150 seeds x 18
+    # cells x 2 directions; the tails are conservative, so the rate stays below alpha.
+    scenario = get_scenario("baseline_ok")
+    flags = []
+    for seed in range(150):
+        checks = judge_consistency_checks(simulate(scenario, seed).counts)
+        flags.append(checks[["p_more_positive", "p_fewer_positive"]].to_numpy() < ALPHA)
+    rate = np.concatenate(flags).mean()
+    assert 0.005 < rate < ALPHA, rate
+
+
+@pytest.mark.parametrize(
+    ("specificity", "labels", "least_power"),
+    # Measured on seeds 100-299: 37% and 90.5%. About 30% of a model's labels fall in eu, 18%
+    # of them human negatives: 16 negatives at 300 labels, 53 at 1,000.
+    [(0.55, 300, 0.2), (0.55, 1000, 0.75)],
+)
+def test_power_where_the_judge_is_lenient_in_one_region(specificity, labels, least_power):
+    # Specificity 0.55 instead of 0.80 for one model's correctness in one region: the flag lands
+    # on that cell, on the lenient side, in a share of simulations that grows with the labels.
+    scenario = _lenient_in_one_region(specificity, labels)
+    hit, elsewhere = [], []
+    for seed in range(40):
+        checks = judge_consistency_checks(simulate(scenario, seed).counts)
+        is_cell = (
+            (checks["model_id"] == OTHER_CANDIDATE)
+            & (checks["region"] == "eu")
+            & (checks["metric"] == "correctness")
+        )
+        hit.append(bool((checks.loc[is_cell, "p_more_positive"] < ALPHA).iloc[0]))
+        elsewhere.append((checks.loc[~is_cell, "p_more_positive"] < ALPHA).mean())
+    assert np.mean(hit) >= least_power, np.mean(hit)
+    # The biased cell drags the other regions' reference a little; they are rarely flagged.
+    assert np.mean(elsewhere) < ALPHA
+
+
+def _checks(rows):
+    defaults = {
+        "judge_id": "judge",
+        "metric": "correctness",
+        "n_human_negative": 12,
+        "n_false_positive": 6,
+        "n_human_positive": 40,
+        "n_false_negative": 4,
+        "rest_false_positive_rate": 0.15,
+        "rest_false_negative_rate": 0.1,
+        "p_more_positive": 1.0,
+        "p_fewer_positive": 1.0,
+    }
+    return pd.DataFrame([{**defaults, **row} for row in rows])[JUDGE_CHECK_COLUMNS]
+
+
+def _regional(row, checks):
+    (result,) = regional_regression_gates(
+        comparisons_frame([row]), ["cand"], [row["metric"]], [row["region"]], POLICY, checks
+    )
+    return result
+
+
+def test_a_region_the_judge_favours_the_candidate_in_is_not_cleared():
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    assert _regional(clear, None)["status"] == "pass"
+    lenient = _checks([{"model_id": "cand", "region": "eu-west", "p_more_positive": 0.004}])
+    held = _regional(clear, lenient)
+    assert held["status"] == "inconclusive"
+    assert "the judge favours cand in eu-west against its other regions" in held["reason"]
+    assert "6 of 12 human negatives judged positive, 15% elsewhere" in held["reason"]
+    assert "p=0.004) < 0.01" in held["reason"]
+    # The harmless side (the judge harsher with the candidate there) does not hold a pass.
+    harsh = _checks([{"model_id": "cand", "region": "eu-west", "p_fewer_positive": 0.001}])
+    assert _regional(clear, harsh)["status"] == "pass"
+    # Nor does a flag in another region, or at p above alpha (default 0.01).
+    other = _checks([{"model_id": "cand", "region": "us-east", "p_more_positive": 0.001}])
+    assert _regional(clear, other)["status"] == "pass"
+    weak = _checks([{"model_id": "cand", "region": "eu-west", "p_more_positive": 0.02}])
+    assert _regional(clear, weak)["status"] == "pass"
+    # A failure stands: the check only withholds a clearance.
+    worse = comparison(region="eu-west", mean=-0.05, sd=0.01)
+    assert _regional(worse, lenient)["status"] == "fail"
+
+
+def test_a_region_the_judge_disfavours_the_incumbent_in_is_not_cleared():
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    harsh_on_incumbent = _checks(
+        [{"model_id": "inc", "region": "eu-west", "p_fewer_positive": 0.001}]
+    )
+    held = _regional(clear, harsh_on_incumbent)
+    assert held["status"] == "inconclusive"
+    assert "the judge disfavours inc in eu-west" in held["reason"]
+
+
+def test_on_a_lower_is_better_metric_fewer_positives_favour_the_candidate():
+    clear = comparison(region="eu-west", metric="refusal", mean=0.02, sd=0.01)
+    fewer = _checks(
+        [{"model_id": "cand", "region": "eu-west", "metric": "refusal", "p_fewer_positive": 0.001}]
+    )
+    more = _checks(
+        [{"model_id": "cand", "region": "eu-west", "metric": "refusal", "p_more_positive": 0.001}]
+    )
+    assert _regional(clear, fewer)["status"] == "inconclusive"
+    assert _regional(clear, more)["status"] == "pass"
+
+
+def test_evaluate_gates_passes_the_checks_to_the_regional_gate():
+    from gate_inputs import all_good_inputs
+
+    inputs = all_good_inputs()
+    plain = evaluate_gates(**inputs, n_resamples=300, random_seed=1)
+    region = "eu-west"
+    lenient = _checks([{"model_id": "cand", "region": region, "p_more_positive": 0.001}])
+    checked = evaluate_gates(**inputs, n_resamples=300, random_seed=1, judge_checks=lenient)
+
+    def status(gates):
+        row = gates[(gates["gate_id"] == "regional_regression") & (gates["region"] == region)]
+        return row["status"].iloc[0]
+
+    assert status(plain) == "pass"
+    assert status(checked) == "inconclusive"
+
+
+def test_labels_only_probability_matches_monte_carlo_in_both_directions():
+    from llm_migration.gates.judge_consistency import labels_only_prob_worse
+
+    checks = _checks(
+        [
+            {
+                "model_id": "cand",
+                "region": "eu-west",
+                "n_human_positive": 30,
+                "n_human_negative": 20,
+            },
+            {
+                "model_id": "inc",
+                "region": "eu-west",
+                "n_human_positive": 36,
+                "n_human_negative": 14,
+            },
+        ]
+    )
+    rng = np.random.default_rng(5)
+    cand = rng.beta(1 + 30, 1 + 20, 400_000)
+    inc = rng.beta(1 + 36, 1 + 14, 400_000)
+    higher, n_cand, n_inc = labels_only_prob_worse(
+        checks, "cand", "inc", "eu-west", "correctness", "higher_is_better", 0.02
+    )
+    assert (n_cand, n_inc) == (50, 50)
+    # Quadrature error <= 1/4096; Monte Carlo sd <= 0.0008 at 400k draws.
+    assert higher == pytest.approx(np.mean(cand < inc - 0.02), abs=0.004)
+    lower, _, _ = labels_only_prob_worse(
+        checks, "cand", "inc", "eu-west", "correctness", "lower_is_better", 0.02
+    )
+    assert lower == pytest.approx(np.mean(cand > inc + 0.02), abs=0.004)
+    assert np.isnan(
+        labels_only_prob_worse(
+            checks, "cand", "other", "eu-west", "correctness", "higher_is_better", 0.02
+        )[0]
+    )
+
+
+def _labelled_pairs(cand_positive, inc_positive, n=100, p_more=0.001):
+    return _checks(
+        [
+            {
+                "model_id": "cand",
+                "region": "eu-west",
+                "p_more_positive": p_more,
+                "n_human_positive": cand_positive,
+                "n_human_negative": n - cand_positive,
+            },
+            {
+                "model_id": "inc",
+                "region": "eu-west",
+                "n_human_positive": inc_positive,
+                "n_human_negative": n - inc_positive,
+            },
+        ]
+    )
+
+
+def test_a_held_region_passes_only_when_its_labels_alone_clear_it():
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    # 92 of 100 labelled candidate traces correct against 70 of 100: P(worse) ~ 0.
+    cleared = _regional(clear, _labelled_pairs(92, 70))
+    assert cleared["status"] == "pass"
+    assert "so the labels clear it" in cleared["reason"]
+    assert "eu-west's human labels alone (100 of cand, 100 of the incumbent)" in cleared["reason"]
+    # 78 against 80: the labels alone leave P(worse by > 2pp) near one half.
+    held = _regional(clear, _labelled_pairs(78, 80))
+    assert held["status"] == "inconclusive"
+    assert "its labels alone decide it" in held["reason"]
+
+
+def test_the_check_is_off_with_a_null_alpha_and_its_alpha_is_validated():
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    off = GatePolicy.from_vars({"judge_region_check_alpha": None})
+    (result,) = regional_regression_gates(
+        comparisons_frame([clear]),
+        ["cand"],
+        ["correctness"],
+        ["eu-west"],
+        off,
+        _labelled_pairs(78, 80),
+    )
+    assert result["status"] == "pass"
+    loose = GatePolicy.from_vars({"judge_region_check_alpha": 0.0001})
+    (result,) = regional_regression_gates(
+        comparisons_frame([clear]),
+        ["cand"],
+        ["correctness"],
+        ["eu-west"],
+        loose,
+        _labelled_pairs(78, 80, p_more=0.001),
+    )
+    assert result["status"] == "pass"  # p = 0.001 is not below 0.0001
+    for bad in (0, 0.5, "0.01", float("nan")):
+        with pytest.raises(ValueError, match="judge_region_check_alpha"):
+            GatePolicy.from_vars({"judge_region_check_alpha": bad})
+
+
+def test_the_labeling_plan_asks_for_labels_where_the_judge_check_holds_a_region():
+    from llm_migration.gates import plan_labels
+
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    gate = _regional(clear, _labelled_pairs(78, 80))
+    gates = pd.DataFrame([gate])
+    verdicts = pd.DataFrame(
+        [
+            {
+                "candidate_model_id": "cand",
+                "incumbent_model_id": "inc",
+                "verdict": "needs_more_labels",
+            }
+        ]
+    )
+    sampler = pd.DataFrame(
+        [
+            {
+                **gate,
+                "gate_id": "sampler_convergence",
+                "region": "ALL",
+                "metric": None,
+                "status": "pass",
+                "reason": "converged",
+            }
+        ]
+    )
+    posteriors = pd.DataFrame(
+        [
+            {
+                "model_id": m,
+                "region": "eu-west",
+                "metric": "correctness",
+                "n_traces": 2000,
+                "n_human_labeled": 100,
+                "posterior_mean": mean,
+                "posterior_sd": 0.01,
+                "human_positive_rate": rate,
+            }
+            for m, mean, rate in (("cand", 0.82, 0.78), ("inc", 0.80, 0.80))
+        ]
+    )
+    plan = plan_labels(
+        pd.concat([gates, sampler], ignore_index=True),
+        verdicts,
+        comparisons_frame([clear]),
+        posteriors,
+        POLICY,
+    )
+    assert set(plan.model_id) == {"cand", "inc"}
+    assert plan.reason.str.contains("the region's human labels alone decide it").all()
+    # Labels alone: diff -2pp, sd sqrt(.78*.22/100 + .8*.2/100) = 0.058 now; the posterior's
+    # sd of 0.01 would have asked for none.
+    assert (plan.additional_labels_needed > 100).all()
