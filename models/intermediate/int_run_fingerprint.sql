@@ -109,22 +109,36 @@ digests as (
 
     union all
 
-    {#- row_hash is an integer on DuckDB (see row_fingerprint) and text elsewhere. -#}
-    {%- set row_hash_text = 'cast(row_hash as ' ~ dbt.type_string() ~ ')' %}
+    {#
+        What rejected_input_rows shows, which reuses its rows under an unchanged run_id: each
+        rejected row's input, position, reason and raw row. The position too: rows re-delivered
+        in another order (a re-export, a reload of a day's rows in tables mode) keep their
+        content, and with row_hash alone the table kept listing the old row numbers, rows that
+        the same build kept. Only rejected rows enter, so moving kept rows changes nothing.
+    #}
     select
         'rejects',
         {{ dbt.concat([
             "cast(count(*) as " ~ dbt.type_string() ~ ")", "'|'",
-            "coalesce(" ~ dbt.listagg("row_hash", "','", "order by row_hash") ~ ", '')",
+            "coalesce(" ~ dbt.listagg("rejected_row", "','", "order by rejected_row") ~ ", '')",
         ]) }}
     from (
-        select {{ row_hash_text }} as row_hash from {{ ref('int_traces_checked') }} where rejection_reason is not null
-        union all
-        select {{ row_hash_text }} from {{ ref('int_judgements_checked') }} where rejection_reason is not null
-        union all
-        select {{ row_hash_text }} from {{ ref('int_labels_checked') }} where rejection_reason is not null
-        union all
-        select {{ dbt.hash('raw_row') }} from {{ ref('int_models_checked') }} where rejection_reason is not null
+        {%- for input_name, model_name in [
+            ('traces', 'int_traces_checked'),
+            ('judge_scores', 'int_judgements_checked'),
+            ('human_labels', 'int_labels_checked'),
+            ('models', 'int_models_checked'),
+        ] %}
+        {{ "union all" if not loop.first }}
+        select
+            {{ dbt.concat([
+                "'" ~ input_name ~ "'", "'|'",
+                "cast(source_row_number as " ~ dbt.type_string() ~ ")", "'|'",
+                dbt.hash(dbt.concat(["rejection_reason", "'|'", "coalesce(raw_row, '')"])),
+            ]) }} as rejected_row
+        from {{ ref(model_name) }}
+        where rejection_reason is not null
+        {% endfor %}
     ) as rejected
 
 )
