@@ -63,8 +63,28 @@
 {% endmacro %}
 
 {% macro build_timestamp() %}
-    {#- When this model's rows were computed; downstream incremental models compare it with their watermark. -#}
-    cast({{ dbt.current_timestamp() }} as {{ api.Column.translate_type('timestamp') }})
+    {#-
+        When this model's rows were computed; downstream incremental models compare it with their
+        watermark, and drop_superseded_rows takes the latest one for this build's rows. Both need
+        every build to stamp later than the builds before it, which a wall clock does not promise:
+        a clock set back (the end of summer time in a session not pinned to UTC, an NTP step, two
+        runners with skewed clocks) stamped a refresh an hour "earlier", the verdicts of the
+        traces it refreshed were never re-checked, and rows it moved were dropped as superseded.
+        So a refresh stamps the clock's time or, if that is not later, one second past the
+        latest stamp already in the table.
+    -#}
+    {%- set now = "cast(" ~ dbt.current_timestamp() ~ " as " ~ api.Column.translate_type('timestamp') ~ ")" -%}
+    {%- if is_incremental() -%}
+    (
+        select case
+            when max(refreshed_at) is null or {{ now }} > max(refreshed_at) then {{ now }}
+            else {{ dbt.dateadd('second', 1, 'max(refreshed_at)') }}
+        end
+        from {{ this }}
+    )
+    {%- else -%}
+    {{ now }}
+    {%- endif -%}
 {% endmacro %}
 
 {% macro watermark(column) %}

@@ -364,3 +364,41 @@ def test_rows_redelivered_in_another_order_move_their_rejects(tmp_path):
     full_db = tmp_path / "full.duckdb"
     run_dbt([*sql_layer, "--full-refresh"], full_db, variables)
     _assert_same_tables(incremental, _tables(full_db))
+
+
+@pytest.mark.dbt
+def test_a_refresh_whose_clock_reads_earlier_still_rechecks_and_equals_a_full_refresh(tmp_path):
+    # Build stamps are wall-clock times, and the checked verdict models re-check the verdicts of
+    # traces refreshed after their watermark. A clock that reads earlier than at the last build
+    # (summer time ending in a session not pinned to UTC, an NTP step, runners with skewed
+    # clocks) made the traces a refresh delivered look older than the watermark: their judge
+    # scores and labels stayed rejected as of an unknown trace (60 and 21 rows in a review).
+    # The first build is stamped an hour ahead here, as if its clock had been.
+    inputs, _ = demo.generate(SMALL)
+    late = set(inputs["traces"].trace_id.iloc[-20:])
+    first = {**inputs, "traces": inputs["traces"].iloc[:-20]}
+    folder = tmp_path / "inputs"
+    variables = {"llm_migration_input_dir": str(folder)}
+    sql_layer = ["build", "--selector", "sql_layer"]
+    database = tmp_path / "incremental.duckdb"
+    demo.write_inputs(first, folder, FORMATS)
+    run_dbt(sql_layer, database, variables)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(
+            "update int_traces_checked set refreshed_at = refreshed_at + interval 1 hour"
+        )
+        for table in ("int_judgements_checked", "int_labels_checked"):
+            connection.execute(
+                f"update {table} set refreshed_at = refreshed_at + interval 1 hour, "
+                "traces_watermark = traces_watermark + interval 1 hour"
+            )
+    demo.write_inputs(inputs, folder, FORMATS)
+    run_dbt(sql_layer, database, variables)
+    incremental = _tables(database)
+
+    for table in ("int_judgements_checked", "int_labels_checked"):
+        rows = incremental[table][incremental[table].trace_id.isin(late)]
+        assert len(rows) > 0 and rows.rejection_reason.isna().all(), table
+    full_db = tmp_path / "full.duckdb"
+    run_dbt([*sql_layer, "--full-refresh"], full_db, variables)
+    _assert_same_tables(incremental, _tables(full_db))
