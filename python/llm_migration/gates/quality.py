@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from llm_migration.gates.judge_consistency import hiding_pvalue, labels_only_prob_worse
-from llm_migration.gates.policy import GatePolicy
+from llm_migration.gates.policy import GatePolicy, MetricPolicy
 from llm_migration.gates.results import (
     ALL_REGIONS,
     FAIL,
@@ -142,6 +142,42 @@ def overall_noninferiority_gates(
     return rows
 
 
+def _judge_region_doubt(
+    judge_checks: pd.DataFrame | None,
+    candidate: str,
+    row: dict,
+    region: str,
+    metric: str,
+    rule: MetricPolicy,
+    policy: GatePolicy,
+) -> tuple[str | None, bool]:
+    """Whether the judge check holds a region that would pass, and whether its labels clear it.
+
+    None when the check is off, has nothing on the cell, or finds the judge erring there as in
+    the model's other regions at ``judge_region_check_alpha``. Otherwise the text of what the
+    check and the region's human labels alone say, and whether those labels alone clear the
+    region under the regional rule (the fit's figures do not decide it: they read the region's
+    verdicts through the judge error rates shared across regions).
+    """
+    alpha = policy.judge_region_check_alpha
+    incumbent = str(row.get("incumbent_model_id"))
+    found = None
+    if alpha is not None:
+        found = hiding_pvalue(judge_checks, candidate, incumbent, region, metric, rule.direction)
+    if found is None or not found[0] < alpha:
+        return None, True
+    p_labels, n_cand, n_inc = labels_only_prob_worse(
+        judge_checks, candidate, incumbent, region, metric, rule.direction, float(row["margin"])
+    )
+    clear = rule.prob_regional_regression_clears
+    text = (
+        f"{found[1]} < {alpha:g}; {region}'s human labels alone ({n_cand} of {candidate}, "
+        f"{n_inc} of the incumbent) give P(worse by >{fmt_pp(row['margin'])})="
+        f"{fmt_prob(p_labels, clear)}"
+    )
+    return text, not is_missing(p_labels) and p_labels <= clear
+
+
 def regional_regression_gates(
     comparisons: pd.DataFrame,
     candidates: Sequence[str],
@@ -193,37 +229,13 @@ def regional_regression_gates(
                 if pooled_only:
                     status = INCONCLUSIVE
                 doubt = None
-                alpha = policy.judge_region_check_alpha
-                if status == PASS and alpha is not None:
-                    found = hiding_pvalue(
-                        judge_checks,
-                        candidate,
-                        str(row.get("incumbent_model_id")),
-                        region,
-                        metric,
-                        rule.direction,
+                if status == PASS:
+                    doubt, cleared = _judge_region_doubt(
+                        judge_checks, candidate, row, region, metric, rule, policy
                     )
-                    if found is not None and found[0] < alpha:
-                        # The shared judge calibration does not vouch for this region: its
-                        # human labels alone decide it.
-                        p_labels, n_cand, n_inc = labels_only_prob_worse(
-                            judge_checks,
-                            candidate,
-                            str(row.get("incumbent_model_id")),
-                            region,
-                            metric,
-                            rule.direction,
-                            float(row["margin"]),
-                        )
-                        clear = rule.prob_regional_regression_clears
-                        labels_say = (
-                            f"{region}'s human labels alone ({n_cand} of {candidate}, {n_inc} of "
-                            f"the incumbent) give P(worse by >{margin})="
-                            f"{fmt_prob(p_labels, clear)}"
-                        )
-                        doubt = f"{found[1]} < {alpha:g}; {labels_say}"
-                        if is_missing(p_labels) or p_labels > clear:
-                            status = INCONCLUSIVE
+                    if doubt is not None and not cleared:
+                        status = INCONCLUSIVE
+                clear = rule.prob_regional_regression_clears
                 if doubt is not None and status == PASS:
                     reason = (
                         f"{metric} in {region} passes ({figure}); the judge errs otherwise "
