@@ -14,7 +14,8 @@ the model's other regions: for every model x region x metric cell of the primary
   compared with its predictive distribution given the false-positive rate of the same model and
   metric in all other regions: beta-binomial, from a uniform prior updated by the other regions'
   pairs (a cross-validatory check: the cell's own pairs do not move the prediction it is
-  checked against);
+  checked against); with no such pairs in the other regions (one region, or the model labelled
+  in one region only) there is nothing to compare with, and that kind is not tested (p = 1);
 * likewise the false negatives among the cell's human positives.
 
 ``p_more_positive`` is the evidence that the judge says *positive* more readily in the cell than
@@ -62,12 +63,19 @@ JUDGE_CHECK_COLUMNS = [
 
 
 def _beta_binomial_tails(x, n, x_rest, n_rest):
-    """P(X >= x) and P(X <= x) for X ~ BetaBinomial(n, 1 + x_rest, 1 + n_rest - x_rest)."""
+    """P(X >= x) and P(X <= x) for X ~ BetaBinomial(n, 1 + x_rest, 1 + n_rest - x_rest).
+
+    Both 1 when the other regions have no pairs of the kind (n_rest = 0): the prediction would
+    be the uniform prior's, under which a count at either end of 0..n has p = 1 / (n + 1), so a
+    judge with no false negatives in a model's only labelled region was "unlike elsewhere".
+    """
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    n_rest = np.asarray(n_rest, dtype=float)
     a = 1.0 + np.asarray(x_rest, dtype=float)
-    b = 1.0 + np.asarray(n_rest, dtype=float) - np.asarray(x_rest, dtype=float)
-    upper = np.where(n > 0, stats.betabinom.sf(x - 1, n, a, b), 1.0)
-    lower = np.where(n > 0, stats.betabinom.cdf(x, n, a, b), 1.0)
+    b = 1.0 + n_rest - np.asarray(x_rest, dtype=float)
+    tested = (n > 0) & (n_rest > 0)
+    upper = np.where(tested, stats.betabinom.sf(x - 1, n, a, b), 1.0)
+    lower = np.where(tested, stats.betabinom.cdf(x, n, a, b), 1.0)
     return np.clip(upper, 0.0, 1.0), np.clip(lower, 0.0, 1.0)
 
 
@@ -101,8 +109,8 @@ def judge_consistency_checks(
     Returns
     -------
     pandas.DataFrame
-        ``JUDGE_CHECK_COLUMNS``. A cell without labelled pairs of a kind gets p = 1 on that
-        kind (nothing to contradict the other regions).
+        ``JUDGE_CHECK_COLUMNS``. A cell without labelled pairs of a kind, or whose model has
+        none of that kind in its other regions, gets p = 1 on that kind (nothing to compare).
     """
     problems: list[str] = []
     rows = _normalise_counts(counts, problems)

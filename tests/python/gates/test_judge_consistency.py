@@ -83,6 +83,41 @@ def test_checks_have_one_row_per_cell_with_the_cells_labelled_pairs():
         assert row.n_false_negative == int((~positives["is_judge_positive"]).sum())
 
 
+def _pairs(model, region, tp, fn, tn, fp):
+    return [
+        {
+            "model_id": model,
+            "region": region,
+            "metric": "correctness",
+            "judge_id": "judge",
+            "is_judge_positive": judge,
+            "is_human_positive": human,
+            "n_traces": n,
+        }
+        for judge, human, n in (
+            (True, True, tp),
+            (False, True, fn),
+            (False, False, tn),
+            (True, False, fp),
+        )
+    ]
+
+
+def test_a_model_labelled_in_one_region_only_has_nothing_to_compare_with():
+    # No pairs elsewhere: the prediction would be the uniform prior's, under which a judge with
+    # no false negatives among 250 human positives had p = 2 / 251 < 0.01 ("favours" the
+    # candidate "against its other regions", all of them n/a).
+    one_region = pd.DataFrame(
+        _pairs("cand", "eu", 250, 0, 50, 2) + _pairs("inc", "eu", 250, 3, 50, 2)
+    )
+    checks = judge_consistency_checks(one_region)
+    assert (checks[["p_more_positive", "p_fewer_positive"]] == 1.0).all().all()
+    # With pairs elsewhere the same cell is compared as before.
+    two = pd.DataFrame(_pairs("cand", "eu", 250, 0, 50, 2) + _pairs("cand", "us", 500, 60, 100, 16))
+    cell = judge_consistency_checks(two).set_index("region").loc["eu"]
+    assert cell.p_more_positive < 1e-6
+
+
 def test_false_alarm_rate_when_the_judge_errs_alike_in_every_region():
     # The calibration model's own assumption holds: every flag is a false alarm. 150 seeds x 18
     # cells x 2 directions; the tails are conservative, so the rate stays below alpha.
