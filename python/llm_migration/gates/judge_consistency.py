@@ -29,7 +29,8 @@ positives on a higher-is-better metric, fewer on a lower-is-better one) or the i
 judged too unfavourably. When that p-value is below the policy's ``judge_region_check_alpha``
 (default 0.01), a region that would pass is held ``inconclusive`` instead: its calibration is
 in doubt. The region's human labels alone then decide it (:func:`labels_only_prob_worse`,
-independent Beta(1, 1) posteriors of the two models' human-positive rates in the cell): it
+independent posteriors of the two models' rates in the cell from their labelled pairs, by
+verdict stratum, so that labels drawn at random within each verdict count as they should): it
 passes when they alone clear it at the regional rule, and stays inconclusive otherwise, so more
 labels there settle it whether or not the judge really errs otherwise in that region.
 """
@@ -41,7 +42,6 @@ import pandas as pd
 from scipy import stats
 
 from llm_migration.calibration import _normalise_counts, _resolve_primary
-from llm_migration.drift import prob_worse
 
 # In a regional gate's reason: the judge check held the region (fct_labeling_plan reads it).
 HELD_BY_JUDGE_CHECK = "against its other regions"
@@ -55,6 +55,8 @@ JUDGE_CHECK_COLUMNS = [
     "n_false_positive",
     "n_human_positive",
     "n_false_negative",
+    "n_judged",
+    "n_judged_positive",
     "rest_false_positive_rate",
     "rest_false_negative_rate",
     "p_more_positive",
@@ -127,9 +129,19 @@ def judge_consistency_checks(
     frame["n_false_positive"] = np.where(labelled & ~human & judge, n, 0)
     frame["n_human_positive"] = np.where(labelled & human, n, 0)
     frame["n_false_negative"] = np.where(labelled & human & ~judge, n, 0)
+    # Every verdict of the cell, labelled or not: the weights of the two verdict strata.
+    frame["n_judged"] = n
+    frame["n_judged_positive"] = np.where(judge, n, 0)
     keys = ["judge_id", "model_id", "region", "metric"]
     cells = frame.groupby(keys, as_index=False, sort=True)[
-        ["n_human_negative", "n_false_positive", "n_human_positive", "n_false_negative"]
+        [
+            "n_human_negative",
+            "n_false_positive",
+            "n_human_positive",
+            "n_false_negative",
+            "n_judged",
+            "n_judged_positive",
+        ]
     ].sum()
     totals = cells.groupby(["judge_id", "model_id", "metric"])[
         ["n_human_negative", "n_false_positive", "n_human_positive", "n_false_negative"]
@@ -150,7 +162,14 @@ def judge_consistency_checks(
         cells["rest_false_negative_rate"] = rest["n_false_negative"] / rest["n_human_positive"]
     cells["p_more_positive"] = more
     cells["p_fewer_positive"] = fewer
-    for name in ("n_human_negative", "n_false_positive", "n_human_positive", "n_false_negative"):
+    for name in (
+        "n_human_negative",
+        "n_false_positive",
+        "n_human_positive",
+        "n_false_negative",
+        "n_judged",
+        "n_judged_positive",
+    ):
         cells[name] = cells[name].astype("int64")
     return cells[JUDGE_CHECK_COLUMNS].reset_index(drop=True)
 
@@ -204,6 +223,27 @@ def _pct(value) -> str:
     return "n/a" if pd.isna(value) else f"{100 * float(value):.0f}%"
 
 
+def _stratified_rate_grid(row, points: int) -> np.ndarray:
+    """Quantile-grid draws of the cell's true rate from its labelled pairs, by verdict stratum.
+
+    rate = w * PPV + (1 - w) * FOR: w the cell's share of judge-positive verdicts (of all of
+    them, labelled or not), PPV and FOR the human-positive rates among the labelled pairs the
+    judge called positive and negative; each Beta(1, 1) updated by its counts, independent.
+    Labels drawn at random within each verdict (README: allowed, at any rate per verdict) leave
+    it unbiased, and so do labels drawn at random from the cell; the judge's error rates do not
+    enter.
+    """
+    tp = float(row["n_human_positive"] - row["n_false_negative"])
+    fp, fn = float(row["n_false_positive"]), float(row["n_false_negative"])
+    tn = float(row["n_human_negative"] - row["n_false_positive"])
+    judged, positive = float(row["n_judged"]), float(row["n_judged_positive"])
+    u = (np.arange(points) + 0.5) / points
+    w = stats.beta.ppf(u, 1.0 + positive, 1.0 + judged - positive)[:, None, None]
+    ppv = stats.beta.ppf(u, 1.0 + tp, 1.0 + fp)[None, :, None]
+    false_omission = stats.beta.ppf(u, 1.0 + fn, 1.0 + tn)[None, None, :]
+    return (w * ppv + (1.0 - w) * false_omission).ravel()
+
+
 def labels_only_prob_worse(
     checks: pd.DataFrame,
     candidate: str,
@@ -212,27 +252,36 @@ def labels_only_prob_worse(
     metric: str,
     direction: str,
     margin: float,
+    grid_points: int = 64,
 ) -> tuple[float, int, int]:
     """P(the candidate is worse than the incumbent by more than ``margin``) from the cell's
     human labels alone, and the two models' numbers of labelled pairs there.
 
-    Independent Beta(1, 1) posteriors of each model's human-positive rate in the cell (the
-    labelled pairs of the primary judge); exact up to 1/4096 (quadrature, no seed). NaN when a
+    Each model's rate in the cell from its labelled pairs of the primary judge, stratified by
+    the judge's verdict (:func:`_stratified_rate_grid`): the share of human positives among the
+    labelled pairs is the rate only when the labels are a random sample of the cell, and labels
+    drawn at random within each verdict at other rates per verdict are allowed. Independent
+    posteriors of the two models, evaluated on a midpoint quantile grid (no seed). NaN when a
     model has no labelled pair there.
     """
-    counts = {}
+    found = {}
     for model in (candidate, incumbent):
         mine = checks[
             (checks["model_id"] == model)
             & (checks["region"] == region)
             & (checks["metric"] == metric)
         ]
-        positive = int(mine["n_human_positive"].sum())
-        counts[model] = (positive, positive + int(mine["n_human_negative"].sum()))
-    (c_pos, c_n), (i_pos, i_n) = counts[candidate], counts[incumbent]
-    if c_n == 0 or i_n == 0:
+        n = int(mine["n_human_positive"].sum() + mine["n_human_negative"].sum())
+        found[model] = (mine.iloc[0] if n > 0 else None, n)
+    (c_row, c_n), (i_row, i_n) = found[candidate], found[incumbent]
+    if c_row is None or i_row is None:
         return float("nan"), c_n, i_n
+    cand = np.sort(_stratified_rate_grid(c_row, grid_points))
+    inc = _stratified_rate_grid(i_row, grid_points)
     if direction == "higher_is_better":
-        return prob_worse(c_pos, c_n, i_pos, i_n, margin), c_n, i_n
-    # lower is better: worse means a higher rate, i.e. a lower rate of negatives
-    return prob_worse(c_n - c_pos, c_n, i_n - i_pos, i_n, margin), c_n, i_n
+        # P(cand < inc - margin)
+        below = np.searchsorted(cand, inc - margin, side="left")
+    else:
+        # lower is better: P(cand > inc + margin)
+        below = cand.size - np.searchsorted(cand, inc + margin, side="right")
+    return float(np.mean(below) / cand.size), c_n, i_n

@@ -168,7 +168,17 @@ def _checks(rows):
         "p_more_positive": 1.0,
         "p_fewer_positive": 1.0,
     }
-    return pd.DataFrame([{**defaults, **row} for row in rows])[JUDGE_CHECK_COLUMNS]
+    filled = []
+    for row in rows:
+        row = {**defaults, **row}
+        # Unless a test says otherwise, the labels are a random sample of the cell's verdicts:
+        # the verdict strata weigh what they weigh among the labelled pairs.
+        labelled_positive = row["n_human_positive"] - row["n_false_negative"]
+        labelled_positive += row["n_false_positive"]
+        row.setdefault("n_judged", row["n_human_positive"] + row["n_human_negative"])
+        row.setdefault("n_judged_positive", labelled_positive)
+        filled.append(row)
+    return pd.DataFrame(filled)[JUDGE_CHECK_COLUMNS]
 
 
 def _regional(row, checks):
@@ -259,18 +269,26 @@ def test_labels_only_probability_matches_monte_carlo_in_both_directions():
         ]
     )
     rng = np.random.default_rng(5)
-    cand = rng.beta(1 + 30, 1 + 20, 400_000)
-    inc = rng.beta(1 + 36, 1 + 14, 400_000)
+
+    def rate(tp, fp, fn, tn, size=400_000):
+        # by verdict stratum: w PPV + (1 - w) FOR, w the judge-positive share (here of the
+        # labelled pairs alone: the helper's default)
+        n, j = tp + fp + fn + tn, tp + fp
+        w = rng.beta(1 + j, 1 + n - j, size)
+        return w * rng.beta(1 + tp, 1 + fp, size) + (1 - w) * rng.beta(1 + fn, 1 + tn, size)
+
+    cand = rate(26, 6, 4, 14)
+    inc = rate(32, 6, 4, 8)
     higher, n_cand, n_inc = labels_only_prob_worse(
         checks, "cand", "inc", "eu-west", "correctness", "higher_is_better", 0.02
     )
     assert (n_cand, n_inc) == (50, 50)
-    # Quadrature error <= 1/4096; Monte Carlo sd <= 0.0008 at 400k draws.
-    assert higher == pytest.approx(np.mean(cand < inc - 0.02), abs=0.004)
+    # Midpoint quantile grid, 64 points a dimension; Monte Carlo sd <= 0.0008 at 400k draws.
+    assert higher == pytest.approx(np.mean(cand < inc - 0.02), abs=0.006)
     lower, _, _ = labels_only_prob_worse(
         checks, "cand", "inc", "eu-west", "correctness", "lower_is_better", 0.02
     )
-    assert lower == pytest.approx(np.mean(cand > inc + 0.02), abs=0.004)
+    assert lower == pytest.approx(np.mean(cand > inc + 0.02), abs=0.006)
     assert np.isnan(
         labels_only_prob_worse(
             checks, "cand", "other", "eu-west", "correctness", "higher_is_better", 0.02
@@ -296,6 +314,47 @@ def _labelled_pairs(cand_positive, inc_positive, n=100, p_more=0.001):
             },
         ]
     )
+
+
+def test_labels_drawn_within_each_verdict_are_weighted_by_the_cells_verdicts():
+    # README: labels may be a random sample within each verdict of the primary judge. The
+    # incumbent's 170 eu-west labels are 85 of each verdict (PPV .958, FOR .374, 77% of its
+    # verdicts positive: rate .807); the candidate's a random sample (.767, 4 points worse,
+    # the judge lenient with it there). The labelled share put the incumbent at .665, and the
+    # held region was cleared on the labels "alone" (P(worse by >2pp) 0.005).
+    from llm_migration.gates.judge_consistency import labels_only_prob_worse
+
+    checks = _checks(
+        [
+            {
+                "model_id": "cand",
+                "region": "eu-west",
+                "p_more_positive": 0.002,
+                "n_human_positive": 131,
+                "n_false_negative": 16,
+                "n_human_negative": 39,
+                "n_false_positive": 17,
+                "n_judged": 2670,
+                "n_judged_positive": 2132,
+            },
+            {
+                "model_id": "inc",
+                "region": "eu-west",
+                "n_human_positive": 113,
+                "n_false_negative": 32,
+                "n_human_negative": 57,
+                "n_false_positive": 4,
+                "n_judged": 2870,
+                "n_judged_positive": 2085,
+            },
+        ]
+    )
+    p, _, _ = labels_only_prob_worse(
+        checks, "cand", "inc", "eu-west", "correctness", "higher_is_better", 0.02
+    )
+    assert 0.3 < p < 0.5
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    assert _regional(clear, checks)["status"] == "inconclusive"
 
 
 def test_a_held_region_passes_only_when_its_labels_alone_clear_it():
