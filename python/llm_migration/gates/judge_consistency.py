@@ -31,7 +31,8 @@ judged too unfavourably. When that p-value is below the policy's ``judge_region_
 in doubt. The region's human labels alone then decide it (:func:`labels_only_prob_worse`,
 independent posteriors of the two models' rates in the cell from their labelled pairs, by
 verdict stratum, so that labels drawn at random within each verdict count as they should): it
-passes when they alone clear it at the regional rule, and stays inconclusive otherwise, so more
+passes when they alone clear it at the regional rule, fails when they alone block it, and stays
+inconclusive otherwise, so more
 labels there settle it whether or not the judge really errs otherwise in that region.
 """
 

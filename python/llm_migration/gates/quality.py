@@ -150,14 +150,16 @@ def _judge_region_doubt(
     metric: str,
     rule: MetricPolicy,
     policy: GatePolicy,
-) -> tuple[str | None, bool]:
-    """Whether the judge check holds a region that would pass, and whether its labels clear it.
+) -> tuple[str | None, str]:
+    """Whether the judge check holds a region that would pass, and what its labels alone say.
 
-    None when the check is off, has nothing on the cell, or finds the judge erring there as in
-    the model's other regions at ``judge_region_check_alpha``. Otherwise the text of what the
-    check and the region's human labels alone say, and whether those labels alone clear the
-    region under the regional rule (the fit's figures do not decide it: they read the region's
-    verdicts through the judge error rates shared across regions).
+    (None, PASS) when the check is off, has nothing on the cell, or finds the judge erring
+    there as in the model's other regions at ``judge_region_check_alpha``. Otherwise the text
+    of what the check and the region's human labels alone say, and the status those labels
+    alone give under the regional rule: pass, fail (P(worse) >= the block threshold: the
+    unbiased witness shows the regression the shared calibration hid) or inconclusive (the fit's
+    figures do not decide it: they read the region's verdicts through the judge error rates
+    shared across regions).
     """
     alpha = policy.judge_region_check_alpha
     incumbent = str(row.get("incumbent_model_id"))
@@ -165,7 +167,7 @@ def _judge_region_doubt(
     if alpha is not None:
         found = hiding_pvalue(judge_checks, candidate, incumbent, region, metric, rule.direction)
     if found is None or not found[0] < alpha:
-        return None, True
+        return None, PASS
     p_labels, n_cand, n_inc = labels_only_prob_worse(
         judge_checks, candidate, incumbent, region, metric, rule.direction, float(row["margin"])
     )
@@ -175,7 +177,11 @@ def _judge_region_doubt(
         f"{n_inc} of the incumbent) give P(worse by >{fmt_pp(row['margin'])})="
         f"{fmt_prob(p_labels, clear)}"
     )
-    return text, not is_missing(p_labels) and p_labels <= clear
+    if is_missing(p_labels):
+        return text, INCONCLUSIVE
+    if p_labels >= rule.prob_regional_regression_blocks:
+        return text, FAIL
+    return text, PASS if p_labels <= clear else INCONCLUSIVE
 
 
 def regional_regression_gates(
@@ -230,13 +236,18 @@ def regional_regression_gates(
                     status = INCONCLUSIVE
                 doubt = None
                 if status == PASS:
-                    doubt, cleared = _judge_region_doubt(
+                    doubt, status = _judge_region_doubt(
                         judge_checks, candidate, row, region, metric, rule, policy
                     )
-                    if doubt is not None and not cleared:
-                        status = INCONCLUSIVE
                 clear = rule.prob_regional_regression_clears
-                if doubt is not None and status == PASS:
+                block = rule.prob_regional_regression_blocks
+                if doubt is not None and status == FAIL:
+                    reason = (
+                        f"{metric} in {region} would pass ({figure}), but {doubt} >= "
+                        f"{fmt_prob(block)}: it regresses there on the labels alone, which "
+                        f"the judge's calibration shared across regions hid; {_effect(row)}"
+                    )
+                elif doubt is not None and status == PASS:
                     reason = (
                         f"{metric} in {region} passes ({figure}); the judge errs otherwise "
                         f"there ({doubt} <= {fmt_prob(clear)}, so the labels clear it); "

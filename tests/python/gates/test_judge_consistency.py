@@ -370,6 +370,24 @@ def test_a_held_region_passes_only_when_its_labels_alone_clear_it():
     assert "its labels alone decide it" in held["reason"]
 
 
+def test_a_held_region_whose_labels_alone_show_a_regression_fails():
+    # 70 of 1,000 labelled candidate traces correct against 80 of 1,000: P(worse by >2pp) = 1.
+    # Held open, the candidate was needs_more_labels whatever the labels said, and the plan
+    # sized labels for a labels-only "fail" that could not come.
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    gate = _regional(clear, _labelled_pairs(700, 800, n=1000))
+    assert gate["status"] == "fail"
+    assert "it regresses there on the labels alone" in gate["reason"]
+    # A failure of the fit's own stays one, and an unsettled labels-only comparison stays open.
+    assert (
+        _regional(
+            comparison(region="eu-west", mean=-0.05, sd=0.01), _labelled_pairs(700, 800, n=1000)
+        )["status"]
+        == "fail"
+    )
+    assert _regional(clear, _labelled_pairs(78, 80))["status"] == "inconclusive"
+
+
 def test_the_check_is_off_with_a_null_alpha_and_its_alpha_is_validated():
     clear = comparison(region="eu-west", mean=0.02, sd=0.01)
     off = GatePolicy.from_vars({"judge_region_check_alpha": None})
