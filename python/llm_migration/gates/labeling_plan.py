@@ -42,8 +42,9 @@ random sample of min_human_labels_per_model labels there (no sd to target yet).
 
 **A region the judge check held** (``judge_region_check_alpha``: the judge errs there otherwise
 than in the model's other regions, so the region's human labels alone decide it): planned as
-above on the labels alone, each cell's human-positive rate p from its n labels counting as n
-observations with variance p(1 - p) / n, the gap their difference plus the margin; no posterior
+above on the labels alone, each cell's human-positive rate from its n labels as the gate reads
+it (Beta(1, 1) updated: p = (x + 1) / (n + 2), variance p(1 - p) / (n + 2)), the gap their
+difference plus the margin; no posterior
 sd is the target (``target_posterior_sd`` null).
 
 **Coverage gate** (``human_label_coverage``): each model short of min_human_labels_per_model
@@ -437,8 +438,9 @@ class _Planner:
     def labels_only_rows(self, candidate, incumbent, comparison) -> list[dict]:
         """A region the judge check held: the judge errs there otherwise than in the models'
         other regions, so the region's human labels alone decide it. Planned like a comparison
-        gate on the labels alone: each cell's human-positive rate p from n labels has variance
-        p(1 - p) / n, the gap is their difference plus the margin."""
+        gate on the labels alone: each cell's human-positive rate p = (x + 1) / (n + 2) from x
+        of n labels has variance p(1 - p) / (n + 2), the gap is their difference plus the
+        margin."""
         region, metric = str(comparison["region"]), str(comparison["metric"])
         rule = self.policy.for_metric(metric)
         margin = _number(comparison["margin"])
@@ -468,12 +470,16 @@ class _Planner:
                 )
                 for m in cells
             ]
-        usable = {
-            m: (rates[m], math.sqrt(min(max(rates[m] * (1 - rates[m]), 1e-6), 0.25) / labelled[m]))
-            for m in cells
-        }
+        # As the gate reads them: Beta(1, 1) updated by the labels, mean (x + 1) / (n + 2) and
+        # about n + 2 observations. With the share itself a cell of 0 of 40 had variance 1e-6
+        # (the clip): the comparison looked settled and one token label was asked for, while
+        # the gate left it open.
+        usable = {}
+        for m in cells:
+            smoothed = (rates[m] * labelled[m] + 1.0) / (labelled[m] + 2.0)
+            usable[m] = (smoothed, math.sqrt(smoothed * (1 - smoothed) / (labelled[m] + 2.0)))
         sign = 1.0 if rule.direction == "higher_is_better" else -1.0
-        gap = sign * (rates[candidate] - rates[incumbent]) + margin
+        gap = sign * (usable[candidate][0] - usable[incumbent][0]) + margin
         sd_now = math.sqrt(sum(sd**2 for _, sd in usable.values()))
         z = _Z(rule.prob_regional_regression_blocks)
         assurance = self.policy.labeling_assurance

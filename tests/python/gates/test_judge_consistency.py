@@ -469,3 +469,71 @@ def test_the_labeling_plan_asks_for_labels_where_the_judge_check_holds_a_region(
     # Labels alone: diff -2pp, sd sqrt(.78*.22/100 + .8*.2/100) = 0.058 now; the posterior's
     # sd of 0.01 would have asked for none.
     assert (plan.additional_labels_needed > 100).all()
+
+
+def test_the_labeling_plan_for_a_held_region_with_no_positive_label_asks_for_real_numbers():
+    # 0 of 40 refusals in each cell: the share's variance was 0 (clipped to 1e-6), the
+    # comparison looked settled and the plan asked for one token label; the gate (Beta(1, 1)
+    # posteriors) leaves it open at 40 labels each.
+    from llm_migration.gates import plan_labels
+
+    clear = comparison(region="eu-west", metric="refusal", mean=0.02, sd=0.01)
+    none = {"n_human_positive": 0, "n_false_negative": 0, "n_human_negative": 40}
+    checks = _checks(
+        [
+            {
+                **none,
+                "model_id": "cand",
+                "region": "eu-west",
+                "metric": "refusal",
+                "n_false_positive": 0,
+                "p_fewer_positive": 0.001,
+            },
+            {
+                **none,
+                "model_id": "inc",
+                "region": "eu-west",
+                "metric": "refusal",
+                "n_false_positive": 0,
+            },
+        ]
+    )
+    gate = _regional(clear, checks)
+    assert gate["status"] == "inconclusive"
+    sampler = {
+        **gate,
+        "gate_id": "sampler_convergence",
+        "region": "ALL",
+        "metric": None,
+        "status": "pass",
+        "reason": "converged",
+    }
+    verdicts = pd.DataFrame(
+        [
+            {
+                "candidate_model_id": "cand",
+                "incumbent_model_id": "inc",
+                "verdict": "needs_more_labels",
+            }
+        ]
+    )
+    posteriors = pd.DataFrame(
+        [
+            {
+                "model_id": m,
+                "region": "eu-west",
+                "metric": "refusal",
+                "n_traces": 5000,
+                "n_human_labeled": 40,
+                "posterior_mean": 0.02,
+                "posterior_sd": 0.01,
+                "human_positive_rate": 0.0,
+            }
+            for m in ("cand", "inc")
+        ]
+    )
+    plan = plan_labels(
+        pd.DataFrame([gate, sampler]), verdicts, comparisons_frame([clear]), posteriors, POLICY
+    )
+    assert set(plan.model_id) == {"cand", "inc"}
+    assert (plan.additional_labels_needed > 100).all()
