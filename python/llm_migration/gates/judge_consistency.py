@@ -273,7 +273,17 @@ def labels_only_prob_worse(
             & (checks["metric"] == metric)
         ]
         n = int(mine["n_human_positive"].sum() + mine["n_human_negative"].sum())
-        found[model] = (mine.iloc[0] if n > 0 else None, n)
+        summed = mine[
+            [
+                "n_human_positive",
+                "n_false_negative",
+                "n_human_negative",
+                "n_false_positive",
+                "n_judged",
+                "n_judged_positive",
+            ]
+        ].sum()
+        found[model] = (summed if n > 0 else None, n)
     (c_row, c_n), (i_row, i_n) = found[candidate], found[incumbent]
     if c_row is None or i_row is None:
         return float("nan"), c_n, i_n
