@@ -115,12 +115,17 @@
     {%- if first.rows | length == 0 or first.rows[0][0] is none -%}
         {{ return('') }}
     {%- endif -%}
+    {#- Split on the delimiter DuckDB sniffed (read_input_file does not fix one): a ';' file
+        that merely lacks a column was told its header "names 1 comma-separated fields". -#}
+    {%- set sniffed = run_query("select Delimiter from sniff_csv(" ~ quoted ~ ")") -%}
+    {%- set delim = sniffed.rows[0][0] if sniffed.rows | length > 0 and sniffed.rows[0][0] else ',' -%}
     {%- set line = first.rows[0][0] | replace('\r', '') -%}
-    {%- set n_names = line.split(',') | length -%}
+    {%- set n_names = line.split(delim) | length -%}
     {%- if n_names == n_fields -%}
         {{ return('') }}
     {%- endif -%}
-    {{ return(". The first line (" ~ line[:200] ~ ") names " ~ n_names ~ " comma-separated "
+    {%- set kind = 'comma-separated' if delim == ',' else "'" ~ delim ~ "'-separated" -%}
+    {{ return(". The first line (" ~ line[:200] ~ ") names " ~ n_names ~ " " ~ kind ~ " "
         ~ "fields but the rows hold " ~ n_fields ~ ", so it was not read as the header and the "
         ~ "names found are the values of a data row: give every field a name in the first line") }}
 {% endmacro %}

@@ -615,6 +615,21 @@ def test_a_header_naming_fewer_fields_than_the_rows_is_named(tmp_path):
 
 
 @pytest.mark.dbt
+def test_a_semicolon_file_missing_a_column_gets_no_header_hint(tmp_path):
+    # DuckDB sniffs the delimiter; the header hint split the first line on commas and told a
+    # ';' file whose header was read fine that it "names 1 comma-separated fields".
+    inputs, _ = demo.generate(SMALL)
+    folder = tmp_path / "semicolons"
+    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    inputs["traces"].drop(columns=["created_at"]).to_csv(
+        folder / "traces.csv", sep=";", index=False
+    )
+    result = _failed_build(tmp_path, folder, "base_traces")
+    assert "missing required column(s): created_at" in result.stdout
+    assert "The first line" not in result.stdout
+
+
+@pytest.mark.dbt
 def test_unit_tests_hold_under_a_customised_configuration(tmp_path):
     # The unit tests run on every `dbt build`; they must not depend on what a project
     # configures. A traffic mix as a mapping (whose branch reads no trace table), a metric
