@@ -50,8 +50,14 @@ def test_the_lenient_region_is_decided_by_its_labels_not_the_fit(build):
     # check cannot miss it (p far below 0.01 with the demo's labels there).
     assert f"the judge favours {CANDIDATE} in {REGION} against its other regions" in gate.reason
     assert f"{REGION}'s human labels alone" in gate.reason
-    # The labels alone decide: a pass says they cleared it, anything else is not a pass.
-    assert (gate.status == "pass") == ("so the labels clear it" in gate.reason)
+    # The labels alone decide: a pass says they cleared it, anything else is not a pass. With an
+    # untrusted fit (FAST_FIT_VARS: r_hat 1.02 here) the gate is held open whatever they say,
+    # and its reason quotes what the draws would have said: the test passed only because the
+    # labels gave 0.22, not <= 0.20.
+    if gate.reason.startswith("not decided: the posterior fit is not trusted"):
+        assert gate.status == "inconclusive"
+    else:
+        assert (gate.status == "pass") == ("so the labels clear it" in gate.reason)
 
 
 def test_regions_where_the_judge_errs_alike_are_not_held(build):
