@@ -63,6 +63,8 @@ JUDGE_CHECK_COLUMNS = [
     "p_more_positive",
     "p_fewer_positive",
 ]
+# The counts per cell: labelled pairs by kind, and every verdict of the primary judge.
+COUNT_COLUMNS = tuple(JUDGE_CHECK_COLUMNS[4:10])
 
 
 def _beta_binomial_tails(x, n, x_rest, n_rest):
@@ -134,16 +136,7 @@ def judge_consistency_checks(
     frame["n_judged"] = n
     frame["n_judged_positive"] = np.where(judge, n, 0)
     keys = ["judge_id", "model_id", "region", "metric"]
-    cells = frame.groupby(keys, as_index=False, sort=True)[
-        [
-            "n_human_negative",
-            "n_false_positive",
-            "n_human_positive",
-            "n_false_negative",
-            "n_judged",
-            "n_judged_positive",
-        ]
-    ].sum()
+    cells = frame.groupby(keys, as_index=False, sort=True)[list(COUNT_COLUMNS)].sum()
     totals = cells.groupby(["judge_id", "model_id", "metric"])[
         ["n_human_negative", "n_false_positive", "n_human_positive", "n_false_negative"]
     ].transform("sum")
@@ -163,14 +156,7 @@ def judge_consistency_checks(
         cells["rest_false_negative_rate"] = rest["n_false_negative"] / rest["n_human_positive"]
     cells["p_more_positive"] = more
     cells["p_fewer_positive"] = fewer
-    for name in (
-        "n_human_negative",
-        "n_false_positive",
-        "n_human_positive",
-        "n_false_negative",
-        "n_judged",
-        "n_judged_positive",
-    ):
+    for name in COUNT_COLUMNS:
         cells[name] = cells[name].astype("int64")
     return cells[JUDGE_CHECK_COLUMNS].reset_index(drop=True)
 
@@ -273,16 +259,7 @@ def labels_only_prob_worse(
             & (checks["metric"] == metric)
         ]
         n = int(mine["n_human_positive"].sum() + mine["n_human_negative"].sum())
-        summed = mine[
-            [
-                "n_human_positive",
-                "n_false_negative",
-                "n_human_negative",
-                "n_false_positive",
-                "n_judged",
-                "n_judged_positive",
-            ]
-        ].sum()
+        summed = mine[list(COUNT_COLUMNS)].sum()
         found[model] = (summed if n > 0 else None, n)
     (c_row, c_n), (i_row, i_n) = found[candidate], found[incumbent]
     if c_row is None or i_row is None:
