@@ -356,12 +356,26 @@ def _failed_build(tmp_path, folder, select: str):
     return result
 
 
+def _csv_inputs(tmp_path, name: str, inputs: dict[str, pd.DataFrame]):
+    """Every input written as CSV into the folder ``name``."""
+    folder = tmp_path / name
+    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    return folder
+
+
+def _edit_line(path, index: int, edit) -> list[str]:
+    """Rewrite line ``index`` (from 0) of a text file as ``edit(line)``; the file's new lines."""
+    lines = path.read_text().splitlines()
+    lines[index] = edit(lines[index])
+    path.write_text("\n".join(lines) + "\n")
+    return lines
+
+
 @pytest.mark.dbt
 def test_missing_required_column_fails_with_a_clear_error(tmp_path):
     inputs, _ = demo.generate(SMALL)
     inputs["traces"] = inputs["traces"].drop(columns=["created_at"])
-    folder = tmp_path / "missing"
-    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    folder = _csv_inputs(tmp_path, "missing", inputs)
     result = _failed_build(tmp_path, folder, "base_traces")
     assert "input 'traces'" in result.stdout
     assert "missing required column(s): created_at" in result.stdout
@@ -372,8 +386,7 @@ def test_missing_required_column_fails_with_a_clear_error(tmp_path):
 @pytest.mark.dbt
 def test_missing_input_file_and_ambiguous_files_fail_clearly(tmp_path):
     inputs, _ = demo.generate(SMALL)
-    folder = tmp_path / "partial"
-    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    folder = _csv_inputs(tmp_path, "partial", inputs)
     database = tmp_path / "partial.duckdb"
 
     def dbt(command: str, model: str, check: bool = False):
@@ -566,8 +579,7 @@ def test_a_build_that_kept_no_verdict_says_where_the_rows_went(tmp_path):
     # and the fit then failed with "counts is empty: nothing to fit".
     inputs, _ = demo.generate(SMALL)
     inputs["traces"]["created_at"] = "1790813020"
-    folder = tmp_path / "epoch"
-    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    folder = _csv_inputs(tmp_path, "epoch", inputs)
     result = _failed_build(tmp_path, folder, "+int_posterior_draws")
     n = len(inputs["traces"])
     assert "no judge verdict of an evaluated model was kept, so there is nothing to fit" in (
@@ -582,12 +594,8 @@ def test_a_build_that_kept_no_verdict_says_where_the_rows_went(tmp_path):
 @pytest.mark.dbt
 def test_csv_rows_with_the_wrong_number_of_fields_are_named_by_line(tmp_path):
     inputs, _ = demo.generate(SMALL)
-    folder = tmp_path / "ragged"
-    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
-    path = folder / "human_labels.csv"
-    lines = path.read_text().splitlines()
-    lines[5] += ",extra"
-    path.write_text("\n".join(lines) + "\n")
+    folder = _csv_inputs(tmp_path, "ragged", inputs)
+    _edit_line(folder / "human_labels.csv", 5, lambda line: line + ",extra")
     result = _failed_build(tmp_path, folder, "base_human_labels")
     assert "input 'human_labels'" in result.stdout and "human_labels.csv" in result.stdout
     assert "rows do not have the header's 5 comma-separated fields" in result.stdout
@@ -599,18 +607,15 @@ def test_a_header_naming_fewer_fields_than_the_rows_is_named(tmp_path):
     # DuckDB skips a header that names fewer fields than the rows hold and takes the first data
     # row for the header: the "found" columns were data values, with no hint why.
     inputs, _ = demo.generate(SMALL)
-    folder = tmp_path / "short_header"
-    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    folder = _csv_inputs(tmp_path, "short_header", inputs)
     path = folder / "traces.csv"
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    lines[0] = ",".join(header[:-1])
-    path.write_text("\n".join(lines) + "\n")
+    n_fields = len(path.read_text().splitlines()[0].split(","))
+    lines = _edit_line(path, 0, lambda line: line.rsplit(",", 1)[0])
     result = _failed_build(tmp_path, folder, "base_traces")
     assert "input 'traces'" in result.stdout and "is missing required column(s)" in result.stdout
     assert (
-        f"The first line ({lines[0]}) names {len(header) - 1} comma-separated fields but the "
-        f"rows hold {len(header)}, so it was not read as the header"
+        f"The first line ({lines[0]}) names {n_fields - 1} comma-separated fields but the "
+        f"rows hold {n_fields}, so it was not read as the header"
     ) in " ".join(result.stdout.split())
 
 
@@ -619,8 +624,7 @@ def test_a_semicolon_file_missing_a_column_gets_no_header_hint(tmp_path):
     # DuckDB sniffs the delimiter; the header hint split the first line on commas and told a
     # ';' file whose header was read fine that it "names 1 comma-separated fields".
     inputs, _ = demo.generate(SMALL)
-    folder = tmp_path / "semicolons"
-    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    folder = _csv_inputs(tmp_path, "semicolons", inputs)
     inputs["traces"].drop(columns=["created_at"]).to_csv(
         folder / "traces.csv", sep=";", index=False
     )
@@ -698,8 +702,7 @@ def test_two_incumbents_stop_the_build_with_their_names(tmp_path):
     models = inputs["models"].copy()
     models.loc[models.model_id == "cand-steady", "role"] = "incumbent"
     inputs["models"] = models
-    folder = tmp_path / "two_incumbents"
-    demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
+    folder = _csv_inputs(tmp_path, "two_incumbents", inputs)
     result = _failed_build(tmp_path, folder, "+int_evaluated_models assert_exactly_one_incumbent")
     assert "llm_migration: several models have role incumbent (cand-steady, incumbent-v1)" in (
         result.stdout

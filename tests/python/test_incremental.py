@@ -78,6 +78,26 @@ def _tables(database) -> dict[str, pd.DataFrame]:
         return {name: connection.sql(f'select * from "{name}"').df() for name in names}
 
 
+SQL_LAYER = ["build", "--selector", "sql_layer"]
+
+
+def _refreshed_and_full(tmp_path, first, second, between=None):
+    """The SQL layer built on ``first`` and refreshed on ``second`` (``between(database)``
+    runs in between), and a ``--full-refresh`` on ``second``: both builds' tables."""
+    folder = tmp_path / "inputs"
+    variables = {"llm_migration_input_dir": str(folder)}
+    database = tmp_path / "incremental.duckdb"
+    demo.write_inputs(first, folder, FORMATS)
+    run_dbt(SQL_LAYER, database, variables)
+    if between is not None:
+        between(database)
+    demo.write_inputs(second, folder, FORMATS)
+    run_dbt(SQL_LAYER, database, variables)  # the row-number and reconciliation tests pass
+    full_db = tmp_path / "full.duckdb"
+    run_dbt([*SQL_LAYER, "--full-refresh"], full_db, variables)
+    return _tables(database), _tables(full_db)
+
+
 def _canonical(frame: pd.DataFrame, drop: set[str]) -> pd.DataFrame:
     frame = frame.drop(columns=[c for c in frame.columns if c in drop])
     # parallel float sums differ in the last bits between builds; compare to 12 significant digits
@@ -236,22 +256,14 @@ def test_a_trace_id_corrected_in_place_moves_its_row_on_a_refresh(tmp_path):
             [scores, misspelled_score.assign(trace_id=target.trace_id)], ignore_index=True
         ),
     }
-    folder = tmp_path / "inputs"
-    variables = {"llm_migration_input_dir": str(folder)}
-    sql_layer = ["build", "--selector", "sql_layer"]
 
-    incremental_db = tmp_path / "incremental.duckdb"
-    demo.write_inputs(first, folder, FORMATS)
-    run_dbt(sql_layer, incremental_db, variables)
-    before = _tables(incremental_db)["int_judgements_checked"].set_index("source_row_number")
-    assert before.loc[len(before), "rejection_reason"].startswith("unknown trace_id")
+    def misspelled_score_is_rejected(database):
+        before = _tables(database)["int_judgements_checked"].set_index("source_row_number")
+        assert before.loc[len(before), "rejection_reason"].startswith("unknown trace_id")
 
-    demo.write_inputs(corrected, folder, FORMATS)
-    run_dbt(sql_layer, incremental_db, variables)  # the row-number and reconciliation tests pass
-    incremental = _tables(incremental_db)
-    full_db = tmp_path / "full.duckdb"
-    run_dbt([*sql_layer, "--full-refresh"], full_db, variables)
-    full = _tables(full_db)
+    incremental, full = _refreshed_and_full(
+        tmp_path, first, corrected, between=misspelled_score_is_rejected
+    )
 
     checked_traces = incremental["int_traces_checked"]
     assert "typo-trace" not in set(checked_traces.trace_id)
@@ -310,7 +322,7 @@ def test_run_id_changes_with_roles_task_types_and_the_days_of_labelled_pairs(tmp
             "llm_migration_traffic_mix": {"us-east": 0.5, "eu-west": 0.5},
         }
         database = tmp_path / f"{name}.duckdb"
-        run_dbt(["build", "--selector", "sql_layer"], database, variables)
+        run_dbt(SQL_LAYER, database, variables)
         run_ids[name] = query(database, "select run_id from int_run_fingerprint").run_id.item()
     assert run_ids["same"] == run_ids["base"]
     for name in ("roles", "task_types", "label_days", "latency_tail"):
@@ -344,16 +356,8 @@ def test_rows_redelivered_in_another_order_move_their_rejects(tmp_path):
     # only the rejected rows' content: it kept listing the old row numbers (8 of 8 in a review
     # pointed at rows that the same build kept).
     inputs, _ = demo.generate(SMALL)
-    folder = tmp_path / "inputs"
-    variables = {"llm_migration_input_dir": str(folder)}
-    sql_layer = ["build", "--selector", "sql_layer"]
-    database = tmp_path / "incremental.duckdb"
-    demo.write_inputs(inputs, folder, FORMATS)
-    run_dbt(sql_layer, database, variables)
     reordered = {**inputs, "judge_scores": inputs["judge_scores"].sample(frac=1, random_state=1)}
-    demo.write_inputs(reordered, folder, FORMATS)
-    run_dbt(sql_layer, database, variables)
-    incremental = _tables(database)
+    incremental, full = _refreshed_and_full(tmp_path, inputs, reordered)
 
     rejected = incremental["rejected_input_rows"].query("input_name == 'judge_scores'")
     checked = incremental["int_judgements_checked"]
@@ -361,9 +365,7 @@ def test_rows_redelivered_in_another_order_move_their_rejects(tmp_path):
     assert sorted(rejected.source_row_number) == sorted(
         checked.loc[checked.rejection_reason.notna(), "source_row_number"]
     )
-    full_db = tmp_path / "full.duckdb"
-    run_dbt([*sql_layer, "--full-refresh"], full_db, variables)
-    _assert_same_tables(incremental, _tables(full_db))
+    _assert_same_tables(incremental, full)
 
 
 @pytest.mark.dbt
@@ -377,28 +379,21 @@ def test_a_refresh_whose_clock_reads_earlier_still_rechecks_and_equals_a_full_re
     inputs, _ = demo.generate(SMALL)
     late = set(inputs["traces"].trace_id.iloc[-20:])
     first = {**inputs, "traces": inputs["traces"].iloc[:-20]}
-    folder = tmp_path / "inputs"
-    variables = {"llm_migration_input_dir": str(folder)}
-    sql_layer = ["build", "--selector", "sql_layer"]
-    database = tmp_path / "incremental.duckdb"
-    demo.write_inputs(first, folder, FORMATS)
-    run_dbt(sql_layer, database, variables)
-    with duckdb.connect(str(database)) as connection:
-        connection.execute(
-            "update int_traces_checked set refreshed_at = refreshed_at + interval 1 hour"
-        )
-        for table in ("int_judgements_checked", "int_labels_checked"):
+
+    def stamped_an_hour_ahead(database):
+        with duckdb.connect(str(database)) as connection:
             connection.execute(
-                f"update {table} set refreshed_at = refreshed_at + interval 1 hour, "
-                "traces_watermark = traces_watermark + interval 1 hour"
+                "update int_traces_checked set refreshed_at = refreshed_at + interval 1 hour"
             )
-    demo.write_inputs(inputs, folder, FORMATS)
-    run_dbt(sql_layer, database, variables)
-    incremental = _tables(database)
+            for table in ("int_judgements_checked", "int_labels_checked"):
+                connection.execute(
+                    f"update {table} set refreshed_at = refreshed_at + interval 1 hour, "
+                    "traces_watermark = traces_watermark + interval 1 hour"
+                )
+
+    incremental, full = _refreshed_and_full(tmp_path, first, inputs, between=stamped_an_hour_ahead)
 
     for table in ("int_judgements_checked", "int_labels_checked"):
         rows = incremental[table][incremental[table].trace_id.isin(late)]
         assert len(rows) > 0 and rows.rejection_reason.isna().all(), table
-    full_db = tmp_path / "full.duckdb"
-    run_dbt([*sql_layer, "--full-refresh"], full_db, variables)
-    _assert_same_tables(incremental, _tables(full_db))
+    _assert_same_tables(incremental, full)

@@ -183,11 +183,7 @@ def hiding_pvalue(
         (candidate, favourable, "favours"),
         (incumbent, unfavourable, "disfavours"),
     ):
-        mine = checks[
-            (checks["model_id"] == model)
-            & (checks["region"] == region)
-            & (checks["metric"] == metric)
-        ]
+        mine = _cell_rows(checks, model, region, metric)
         if mine.empty:
             continue
         row = mine.iloc[0]
@@ -200,6 +196,13 @@ def hiding_pvalue(
         )
         found.append((float(row[column]), text))
     return min(found) if found else None
+
+
+def _cell_rows(checks: pd.DataFrame, model: str, region: str, metric: str) -> pd.DataFrame:
+    """The check rows of one model x region x metric cell."""
+    return checks[
+        (checks["model_id"] == model) & (checks["region"] == region) & (checks["metric"] == metric)
+    ]
 
 
 def _p(value) -> str:
@@ -253,11 +256,7 @@ def labels_only_prob_worse(
     """
     found = {}
     for model in (candidate, incumbent):
-        mine = checks[
-            (checks["model_id"] == model)
-            & (checks["region"] == region)
-            & (checks["metric"] == metric)
-        ]
+        mine = _cell_rows(checks, model, region, metric)
         n = int(mine["n_human_positive"].sum() + mine["n_human_negative"].sum())
         summed = mine[list(COUNT_COLUMNS)].sum()
         found[model] = (summed if n > 0 else None, n)

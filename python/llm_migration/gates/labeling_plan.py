@@ -379,14 +379,6 @@ class _Planner:
             f"{fmt_pp(margin)}, comparison sd {sd_now:.4f}"
         )
 
-        def both_cells(need, note) -> list[dict]:
-            return [
-                self._row(
-                    candidate, m, region, metric, gate_id, cells[m], None, need, f"{base}; {note}"
-                )
-                for m in (candidate, incumbent)
-            ]
-
         if gate_id == "regional_regression" and gap > 0 and p_own >= 0.5:
             # The pooled mean points away from a regression while the region's own data point
             # to one: no sd target from the pooled mean means anything; ask for a random
@@ -394,9 +386,11 @@ class _Planner:
             minimum = self.policy.min_human_labels_per_model
             pooled = 1.0 - p_ok
             cleared = pooled <= rule.prob_regional_regression_clears
-            return both_cells(
+            return self._both_cells(
+                (candidate, incumbent, region, metric, gate_id),
+                cells,
                 minimum,
-                f"{'clear only with pooling across regions' if cleared else 'not settled'} "
+                f"{base}; {'clear only with pooling across regions' if cleared else 'not settled'} "
                 f"(P(worse)={pooled:.2f} pooled) while {region}'s own data point to a "
                 f"regression (P(worse)={p_own:.2f}): label a random sample of at least "
                 f"{minimum} there",
@@ -408,32 +402,66 @@ class _Planner:
         direction = "pass" if p_pass_after >= p_fail_after else "fail"
         shrink = min(sd_target / sd_now, 1.0)
         pair_variance = sum(s**2 for _, s in usable.values())
-        allocation = allocate_labels(usable, shrink**2 * pair_variance)
+        return self._allocated_rows(
+            (candidate, incumbent, region, metric, gate_id),
+            cells,
+            usable,
+            shrink**2 * pair_variance,
+            lambda role: (
+                f"{base}; shrinking it to {sd_target:.4f} settles the gate with probability "
+                f"{assurance:.2f} judged from the current posterior, most likely towards "
+                f"{direction} (pass {p_pass_after:.2f}, fail {p_fail_after:.2f}); labels for "
+                f"the {role} cell"
+            ),
+            posterior_target=True,
+        )
+
+    def _allocated_rows(
+        self, gate, cells, usable, target_variance, reason_of, posterior_target
+    ) -> list[dict]:
+        """A row per cell of a comparison that needs labels, allocated where they shrink its
+        variance to ``target_variance`` most cheaply (``allocate_labels``). ``gate``: candidate,
+        incumbent, region, metric, gate id; ``reason_of(role)`` each row's reason; with
+        ``posterior_target`` a row also gets the sd its cell's posterior should reach."""
+        candidate, incumbent, region, metric, gate_id = gate
+        allocation = allocate_labels(usable, target_variance)
         if allocation is not None and max(allocation.values()) <= 0:
             # Normal approximation says it is settled though the gate says not: a skewed
             # posterior. Ask for a token label rather than nothing.
             allocation[candidate] = 1.0
         rows = []
         for model in (candidate, incumbent):
-            mean_m, sd_m = usable[model]
             need = None if allocation is None else allocation[model]
             if need is not None and need <= 0:
                 continue
-            v = min(max(mean_m * (1 - mean_m), 1e-6), 0.25)
-            target = None if need is None else math.sqrt(v / (v / sd_m**2 + need))
+            target = None
+            if posterior_target and need is not None:
+                mean_m, sd_m = usable[model]
+                v = min(max(mean_m * (1 - mean_m), 1e-6), 0.25)
+                target = math.sqrt(v / (v / sd_m**2 + need))
             role = "candidate" if model == candidate else "incumbent"
-            reason = (
-                f"{base}; shrinking it to {sd_target:.4f} settles the gate with probability "
-                f"{assurance:.2f} judged from the current posterior, most likely towards "
-                f"{direction} (pass {p_pass_after:.2f}, fail {p_fail_after:.2f}); labels for "
-                f"the {role} cell"
-            )
             rows.append(
                 self._row(
-                    candidate, model, region, metric, gate_id, cells[model], target, need, reason
+                    candidate,
+                    model,
+                    region,
+                    metric,
+                    gate_id,
+                    cells[model],
+                    target,
+                    need,
+                    reason_of(role),
                 )
             )
         return rows
+
+    def _both_cells(self, gate, cells, need, reason) -> list[dict]:
+        """A row asking for ``need`` labels in each of the two cells (a first random sample)."""
+        candidate, incumbent, region, metric, gate_id = gate
+        return [
+            self._row(candidate, m, region, metric, gate_id, cells[m], None, need, reason)
+            for m in (candidate, incumbent)
+        ]
 
     def labels_only_rows(self, candidate, incumbent, comparison) -> list[dict]:
         """A region the judge check held: the judge errs there otherwise than in the models'
@@ -455,21 +483,11 @@ class _Planner:
             rate = _number((cell or {}).get("human_positive_rate", float("nan")))
             n = _number((cell or {}).get("n_human_labeled", float("nan")))
             rates[model], labelled[model] = rate, n
+        gate = (candidate, incumbent, region, metric, "regional_regression")
         if any(math.isnan(rates[m]) or math.isnan(labelled[m]) or labelled[m] < 1 for m in cells):
-            return [
-                self._row(
-                    candidate,
-                    m,
-                    region,
-                    metric,
-                    "regional_regression",
-                    cells[m],
-                    None,
-                    minimum,
-                    f"{note}; label a random sample of at least {minimum} there",
-                )
-                for m in cells
-            ]
+            return self._both_cells(
+                gate, cells, minimum, f"{note}; label a random sample of at least {minimum} there"
+            )
         # As the gate reads them: Beta(1, 1) updated by the labels, mean (x + 1) / (n + 2) and
         # about n + 2 observations. With the share itself a cell of 0 of 40 had variance 1e-6
         # (the clip): the comparison looked settled and one token label was asked for, while
@@ -484,34 +502,18 @@ class _Planner:
         z = _Z(rule.prob_regional_regression_blocks)
         assurance = self.policy.labeling_assurance
         sd_target = _target_sd(gap, sd_now, z, z, assurance)
-        allocation = allocate_labels(usable, sd_target**2)
-        if allocation is not None and max(allocation.values()) <= 0:
-            allocation[candidate] = 1.0
-        rows = []
-        for model in (candidate, incumbent):
-            need = None if allocation is None else allocation[model]
-            if need is not None and need <= 0:
-                continue
-            role = "candidate" if model == candidate else "incumbent"
-            reason = (
+        return self._allocated_rows(
+            gate,
+            cells,
+            usable,
+            sd_target**2,
+            lambda role: (
                 f"{note}: their comparison (diff {fmt_pp(gap - margin, signed=True)} vs margin "
                 f"{fmt_pp(margin)}, sd {sd_now:.4f}) settles with probability {assurance:.2f} at "
                 f"sd {sd_target:.4f}; a random sample of labels for the {role} cell"
-            )
-            rows.append(
-                self._row(
-                    candidate,
-                    model,
-                    region,
-                    metric,
-                    "regional_regression",
-                    cells[model],
-                    None,
-                    need,
-                    reason,
-                )
-            )
-        return rows
+            ),
+            posterior_target=False,
+        )
 
     def missing_cell_rows(self, gate_id, candidate, incumbent, region, metric) -> list[dict]:
         """A comparison gate without a comparison: a row per model with no posterior in the
