@@ -5,6 +5,7 @@ Thin: the method (variance scaling from the posterior) lives in llm_migration.ga
 
 from llm_migration.dbt_support import config_literal, reuse_or_compute
 from llm_migration.gates import GatePolicy, plan_labels
+from llm_migration.gates.judge_consistency import judge_consistency_checks
 
 
 def model(dbt, session):
@@ -16,6 +17,14 @@ def model(dbt, session):
 
     def compute(run_id):
         policy = GatePolicy.from_vars(config_literal(gates, {}), config_literal(metrics, {}))
+        # A region the judge check held is planned on its labels as the gate read them.
+        judge_checks = None
+        if policy.judge_region_check_alpha is not None:
+            primary = dbt.ref("int_primary_judges").df()
+            judge_checks = judge_consistency_checks(
+                dbt.ref("int_judgement_counts_aggregated").df(),
+                dict(zip(primary["metric"], primary["judge_id"], strict=True)),
+            )
         return plan_labels(
             dbt.ref("int_gate_results_evaluated").df(),
             dbt.ref("int_migration_verdicts_decided").df(),
@@ -23,6 +32,7 @@ def model(dbt, session):
             dbt.ref("int_quality_posteriors_summarised").df(),
             policy,
             hdi_prob=float(config_literal(hdi_prob, 0.95)),
+            judge_checks=judge_checks,
             run_id=run_id,
         )
 

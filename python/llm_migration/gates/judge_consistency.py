@@ -223,15 +223,56 @@ def _stratified_rate_grid(row, points: int) -> np.ndarray:
     it unbiased, and so do labels drawn at random from the cell; the judge's error rates do not
     enter.
     """
+    w, ppv, false_omission = (
+        beta.ppf((np.arange(points) + 0.5) / points) for beta in _stratum_betas(row)
+    )
+    return (
+        w[:, None, None] * ppv[None, :, None]
+        + (1.0 - w[:, None, None]) * false_omission[None, None, :]
+    ).ravel()
+
+
+def _stratum_betas(row):
+    """The posteriors of the judge-positive share of the cell's verdicts, of the human-positive
+    rate among its labelled judge-positives (PPV) and among its labelled judge-negatives (false
+    omission rate): Beta(1, 1) updated by the counts."""
     tp = float(row["n_human_positive"] - row["n_false_negative"])
     fp, fn = float(row["n_false_positive"]), float(row["n_false_negative"])
     tn = float(row["n_human_negative"] - row["n_false_positive"])
     judged, positive = float(row["n_judged"]), float(row["n_judged_positive"])
-    u = (np.arange(points) + 0.5) / points
-    w = stats.beta.ppf(u, 1.0 + positive, 1.0 + judged - positive)[:, None, None]
-    ppv = stats.beta.ppf(u, 1.0 + tp, 1.0 + fp)[None, :, None]
-    false_omission = stats.beta.ppf(u, 1.0 + fn, 1.0 + tn)[None, None, :]
-    return (w * ppv + (1.0 - w) * false_omission).ravel()
+    return (
+        stats.beta(1.0 + positive, 1.0 + judged - positive),
+        stats.beta(1.0 + tp, 1.0 + fp),
+        stats.beta(1.0 + fn, 1.0 + tn),
+    )
+
+
+def _labelled_cell(checks: pd.DataFrame, model: str, region: str, metric: str):
+    """The cell's summed count columns (None without a labelled pair) and its labelled pairs."""
+    mine = _cell_rows(checks, model, region, metric)
+    n = int(mine["n_human_positive"].sum() + mine["n_human_negative"].sum())
+    return (mine[list(COUNT_COLUMNS)].sum() if n > 0 else None), n
+
+
+def labels_only_rate(
+    checks: pd.DataFrame, model: str, region: str, metric: str
+) -> tuple[float, float, int] | None:
+    """Mean and sd of the model's rate in the cell from its labelled pairs alone, read as
+    :func:`labels_only_prob_worse` reads them (by verdict stratum), and its number of labelled
+    pairs. None when it has none there. The labeling plan sizes a held region's labels on it.
+    """
+    row, n = _labelled_cell(checks, model, region, metric)
+    if row is None:
+        return None
+    # Exact moments of w PPV + (1 - w) FOR, the three Beta posteriors independent.
+    w, ppv, false_omission = _stratum_betas(row)
+    first = w.mean() * ppv.mean() + (1.0 - w.mean()) * false_omission.mean()
+    second = (
+        w.moment(2) * ppv.moment(2)
+        + 2.0 * (w.mean() - w.moment(2)) * ppv.mean() * false_omission.mean()
+        + (1.0 - 2.0 * w.mean() + w.moment(2)) * false_omission.moment(2)
+    )
+    return float(first), float(np.sqrt(max(second - first**2, 0.0))), n
 
 
 def labels_only_prob_worse(
@@ -254,13 +295,9 @@ def labels_only_prob_worse(
     posteriors of the two models, evaluated on a midpoint quantile grid (no seed). NaN when a
     model has no labelled pair there.
     """
-    found = {}
-    for model in (candidate, incumbent):
-        mine = _cell_rows(checks, model, region, metric)
-        n = int(mine["n_human_positive"].sum() + mine["n_human_negative"].sum())
-        summed = mine[list(COUNT_COLUMNS)].sum()
-        found[model] = (summed if n > 0 else None, n)
-    (c_row, c_n), (i_row, i_n) = found[candidate], found[incumbent]
+    (c_row, c_n), (i_row, i_n) = (
+        _labelled_cell(checks, model, region, metric) for model in (candidate, incumbent)
+    )
     if c_row is None or i_row is None:
         return float("nan"), c_n, i_n
     cand = np.sort(_stratified_rate_grid(c_row, grid_points))

@@ -42,10 +42,12 @@ random sample of min_human_labels_per_model labels there (no sd to target yet).
 
 **A region the judge check held** (``judge_region_check_alpha``: the judge errs there otherwise
 than in the model's other regions, so the region's human labels alone decide it): planned as
-above on the labels alone, each cell's human-positive rate from its n labels as the gate reads
-it (Beta(1, 1) updated: p = (x + 1) / (n + 2), variance p(1 - p) / (n + 2)), the gap their
-difference plus the margin; no posterior
-sd is the target (``target_posterior_sd`` null).
+above on the labels alone, each cell's rate as the gate reads it: from its labelled pairs by
+the primary judge's verdict (the judge-positive share of its verdicts times the human-positive
+rate among its labelled judge-positives, plus the rest times the rate among its labelled
+judge-negatives, each Beta(1, 1) updated; exact mean and variance), so that labels drawn at
+random within each verdict count as they should. The gap is their difference plus the margin;
+no posterior sd is the target (``target_posterior_sd`` null).
 
 **Coverage gate** (``human_label_coverage``): each model short of min_human_labels_per_model
 gets a row for region 'ALL' with the shortfall (spread over regions by traffic).
@@ -76,7 +78,7 @@ from llm_migration.gates.inputs import (
     check_columns,
     latest_rows,
 )
-from llm_migration.gates.judge_consistency import HELD_BY_JUDGE_CHECK
+from llm_migration.gates.judge_consistency import HELD_BY_JUDGE_CHECK, labels_only_rate
 from llm_migration.gates.policy import GatePolicy
 from llm_migration.gates.results import ALL_REGIONS, INCONCLUSIVE, fmt_pp, is_missing, stamp
 
@@ -184,6 +186,7 @@ def plan_labels(
     *,
     hdi_prob: float = 0.95,
     max_additional_labels: int = DEFAULT_MAX_ADDITIONAL_LABELS,
+    judge_checks: pd.DataFrame | None = None,
     run_id: str | None = None,
     computed_at: Any = None,
 ) -> pd.DataFrame:
@@ -206,6 +209,12 @@ def plan_labels(
         Probability mass of the HDIs in ``comparisons``.
     max_additional_labels
         Cap per cell.
+    judge_checks
+        The judge check's rows the gates were evaluated with
+        (:func:`~llm_migration.gates.judge_consistency.judge_consistency_checks`). A region it
+        held is planned on each model's rate from its labelled pairs by verdict stratum, as the
+        gate reads them. Without them, on the cell's share of human positives, which is that
+        rate only when the labels are a random sample of the cell.
     """
     if not isinstance(policy, GatePolicy):
         policy = GatePolicy.from_vars(policy)
@@ -254,7 +263,7 @@ def plan_labels(
             str
         )
     )
-    planner = _Planner(policy, hdi_prob, max_additional_labels, cell_index)
+    planner = _Planner(policy, hdi_prob, max_additional_labels, cell_index, judge_checks)
     rows: list[dict] = []
     for gate in open_gates.to_dict("records"):
         candidate = str(gate["candidate_model_id"])
@@ -289,8 +298,11 @@ def plan_labels(
 
 
 class _Planner:
-    def __init__(self, policy: GatePolicy, hdi_prob: float, cap: int, cells: dict):
+    def __init__(
+        self, policy: GatePolicy, hdi_prob: float, cap: int, cells: dict, judge_checks=None
+    ):
         self.policy = policy
+        self.judge_checks = judge_checks
         self.z_hdi = _Z(0.5 + hdi_prob / 2.0)
         self.cap = int(cap)
         self.cells = cells
@@ -466,9 +478,10 @@ class _Planner:
     def labels_only_rows(self, candidate, incumbent, comparison) -> list[dict]:
         """A region the judge check held: the judge errs there otherwise than in the models'
         other regions, so the region's human labels alone decide it. Planned like a comparison
-        gate on the labels alone: each cell's human-positive rate p = (x + 1) / (n + 2) from x
-        of n labels has variance p(1 - p) / (n + 2), the gap is their difference plus the
-        margin."""
+        gate on the labels alone, each cell's rate as the gate reads it: with the judge check's
+        rows, from its labelled pairs by verdict stratum (``labels_only_rate``); without them,
+        Beta(1, 1) updated by x of n labels, mean p = (x + 1) / (n + 2) and variance
+        p(1 - p) / (n + 2). The gap is their difference plus the margin."""
         region, metric = str(comparison["region"]), str(comparison["metric"])
         rule = self.policy.for_metric(metric)
         margin = _number(comparison["margin"])
@@ -478,24 +491,12 @@ class _Planner:
             f"regional_regression for {metric} in {region}: the judge errs there otherwise than "
             "in the models' other regions, so the region's human labels alone decide it"
         )
-        rates, labelled = {}, {}
-        for model, cell in cells.items():
-            rate = _number((cell or {}).get("human_positive_rate", float("nan")))
-            n = _number((cell or {}).get("n_human_labeled", float("nan")))
-            rates[model], labelled[model] = rate, n
+        usable = {m: self._labels_only_rate(m, region, metric, cells[m]) for m in cells}
         gate = (candidate, incumbent, region, metric, "regional_regression")
-        if any(math.isnan(rates[m]) or math.isnan(labelled[m]) or labelled[m] < 1 for m in cells):
+        if any(rate is None for rate in usable.values()):
             return self._both_cells(
                 gate, cells, minimum, f"{note}; label a random sample of at least {minimum} there"
             )
-        # As the gate reads them: Beta(1, 1) updated by the labels, mean (x + 1) / (n + 2) and
-        # about n + 2 observations. With the share itself a cell of 0 of 40 had variance 1e-6
-        # (the clip): the comparison looked settled and one token label was asked for, while
-        # the gate left it open.
-        usable = {}
-        for m in cells:
-            smoothed = (rates[m] * labelled[m] + 1.0) / (labelled[m] + 2.0)
-            usable[m] = (smoothed, math.sqrt(smoothed * (1 - smoothed) / (labelled[m] + 2.0)))
         sign = 1.0 if rule.direction == "higher_is_better" else -1.0
         gap = sign * (usable[candidate][0] - usable[incumbent][0]) + margin
         sd_now = math.sqrt(sum(sd**2 for _, sd in usable.values()))
@@ -514,6 +515,22 @@ class _Planner:
             ),
             posterior_target=False,
         )
+
+    def _labels_only_rate(self, model, region, metric, cell) -> tuple[float, float] | None:
+        """(mean, sd) of the model's rate in a held region from its labels alone, or None
+        without a labelled trace there."""
+        if self.judge_checks is not None:
+            found = labels_only_rate(self.judge_checks, model, region, metric)
+            return None if found is None else found[:2]
+        rate = _number((cell or {}).get("human_positive_rate", float("nan")))
+        n = _number((cell or {}).get("n_human_labeled", float("nan")))
+        if math.isnan(rate) or math.isnan(n) or n < 1:
+            return None
+        # Beta(1, 1) updated: with the share itself a cell of 0 of 40 had variance 1e-6 (the
+        # clip), the comparison looked settled and one token label was asked for, while the
+        # gate left it open.
+        smoothed = (rate * n + 1.0) / (n + 2.0)
+        return smoothed, math.sqrt(smoothed * (1 - smoothed) / (n + 2.0))
 
     def missing_cell_rows(self, gate_id, candidate, incumbent, region, metric) -> list[dict]:
         """A comparison gate without a comparison: a row per model with no posterior in the

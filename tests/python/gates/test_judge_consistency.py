@@ -415,91 +415,11 @@ def test_the_check_is_off_with_a_null_alpha_and_its_alpha_is_validated():
             GatePolicy.from_vars({"judge_region_check_alpha": bad})
 
 
-def test_the_labeling_plan_asks_for_labels_where_the_judge_check_holds_a_region():
+def _plan_for(clear, gate, cells, judge_checks=None):
+    """fct_labeling_plan for one held regional gate of an unsettled candidate with a trusted
+    fit; ``cells``: (model, posterior_mean, human_positive_rate, n_human_labeled)."""
     from llm_migration.gates import plan_labels
 
-    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
-    gate = _regional(clear, _labelled_pairs(78, 80))
-    gates = pd.DataFrame([gate])
-    verdicts = pd.DataFrame(
-        [
-            {
-                "candidate_model_id": "cand",
-                "incumbent_model_id": "inc",
-                "verdict": "needs_more_labels",
-            }
-        ]
-    )
-    sampler = pd.DataFrame(
-        [
-            {
-                **gate,
-                "gate_id": "sampler_convergence",
-                "region": "ALL",
-                "metric": None,
-                "status": "pass",
-                "reason": "converged",
-            }
-        ]
-    )
-    posteriors = pd.DataFrame(
-        [
-            {
-                "model_id": m,
-                "region": "eu-west",
-                "metric": "correctness",
-                "n_traces": 2000,
-                "n_human_labeled": 100,
-                "posterior_mean": mean,
-                "posterior_sd": 0.01,
-                "human_positive_rate": rate,
-            }
-            for m, mean, rate in (("cand", 0.82, 0.78), ("inc", 0.80, 0.80))
-        ]
-    )
-    plan = plan_labels(
-        pd.concat([gates, sampler], ignore_index=True),
-        verdicts,
-        comparisons_frame([clear]),
-        posteriors,
-        POLICY,
-    )
-    assert set(plan.model_id) == {"cand", "inc"}
-    assert plan.reason.str.contains("the region's human labels alone decide it").all()
-    # Labels alone: diff -2pp, sd sqrt(.78*.22/100 + .8*.2/100) = 0.058 now; the posterior's
-    # sd of 0.01 would have asked for none.
-    assert (plan.additional_labels_needed > 100).all()
-
-
-def test_the_labeling_plan_for_a_held_region_with_no_positive_label_asks_for_real_numbers():
-    # 0 of 40 refusals in each cell: the share's variance was 0 (clipped to 1e-6), the
-    # comparison looked settled and the plan asked for one token label; the gate (Beta(1, 1)
-    # posteriors) leaves it open at 40 labels each.
-    from llm_migration.gates import plan_labels
-
-    clear = comparison(region="eu-west", metric="refusal", mean=0.02, sd=0.01)
-    none = {"n_human_positive": 0, "n_false_negative": 0, "n_human_negative": 40}
-    checks = _checks(
-        [
-            {
-                **none,
-                "model_id": "cand",
-                "region": "eu-west",
-                "metric": "refusal",
-                "n_false_positive": 0,
-                "p_fewer_positive": 0.001,
-            },
-            {
-                **none,
-                "model_id": "inc",
-                "region": "eu-west",
-                "metric": "refusal",
-                "n_false_positive": 0,
-            },
-        ]
-    )
-    gate = _regional(clear, checks)
-    assert gate["status"] == "inconclusive"
     sampler = {
         **gate,
         "gate_id": "sampler_convergence",
@@ -508,32 +428,138 @@ def test_the_labeling_plan_for_a_held_region_with_no_positive_label_asks_for_rea
         "status": "pass",
         "reason": "converged",
     }
-    verdicts = pd.DataFrame(
-        [
-            {
-                "candidate_model_id": "cand",
-                "incumbent_model_id": "inc",
-                "verdict": "needs_more_labels",
-            }
-        ]
-    )
+    verdict = {"candidate_model_id": "cand", "incumbent_model_id": "inc"}
     posteriors = pd.DataFrame(
         [
             {
-                "model_id": m,
-                "region": "eu-west",
-                "metric": "refusal",
-                "n_traces": 5000,
-                "n_human_labeled": 40,
-                "posterior_mean": 0.02,
+                "model_id": model,
+                "region": clear["region"],
+                "metric": clear["metric"],
+                "n_traces": 2000,
+                "n_human_labeled": n,
+                "posterior_mean": mean,
                 "posterior_sd": 0.01,
-                "human_positive_rate": 0.0,
+                "human_positive_rate": rate,
             }
-            for m in ("cand", "inc")
+            for model, mean, rate, n in cells
         ]
     )
-    plan = plan_labels(
-        pd.DataFrame([gate, sampler]), verdicts, comparisons_frame([clear]), posteriors, POLICY
+    return plan_labels(
+        pd.DataFrame([gate, sampler]),
+        pd.DataFrame([{**verdict, "verdict": "needs_more_labels"}]),
+        comparisons_frame([clear]),
+        posteriors,
+        POLICY,
+        judge_checks=judge_checks,
     )
-    assert set(plan.model_id) == {"cand", "inc"}
-    assert (plan.additional_labels_needed > 100).all()
+
+
+def test_the_labeling_plan_asks_for_labels_where_the_judge_check_holds_a_region():
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    checks = _labelled_pairs(78, 80)
+    gate = _regional(clear, checks)
+    for judge_checks in (None, checks):
+        plan = _plan_for(
+            clear, gate, [("cand", 0.82, 0.78, 100), ("inc", 0.80, 0.80, 100)], judge_checks
+        )
+        assert set(plan.model_id) == {"cand", "inc"}
+        assert plan.reason.str.contains("the region's human labels alone decide it").all()
+        # Labels alone: diff -2pp, sd sqrt(.78*.22/100 + .8*.2/100) = 0.058 now; the
+        # posterior's sd of 0.01 would have asked for none.
+        assert (plan.additional_labels_needed > 100).all()
+
+
+def test_the_labeling_plan_for_a_held_region_with_no_positive_label_asks_for_real_numbers():
+    # 0 of 40 refusals in each cell: the share's variance was 0 (clipped to 1e-6), the
+    # comparison looked settled and the plan asked for one token label; the gate (Beta(1, 1)
+    # posteriors) leaves it open at 40 labels each.
+    clear = comparison(region="eu-west", metric="refusal", mean=0.02, sd=0.01)
+    none = {"n_human_positive": 0, "n_false_negative": 0, "n_human_negative": 40}
+    cell = {**none, "region": "eu-west", "metric": "refusal", "n_false_positive": 0}
+    checks = _checks(
+        [{**cell, "model_id": "cand", "p_fewer_positive": 0.001}, {**cell, "model_id": "inc"}]
+    )
+    gate = _regional(clear, checks)
+    assert gate["status"] == "inconclusive"
+    for judge_checks in (None, checks):
+        plan = _plan_for(
+            clear, gate, [("cand", 0.02, 0.0, 40), ("inc", 0.02, 0.0, 40)], judge_checks
+        )
+        assert set(plan.model_id) == {"cand", "inc"}
+        assert (plan.additional_labels_needed > 100).all()
+
+
+def test_labels_only_rate_has_the_moments_of_the_verdict_stratified_rate():
+    from llm_migration.gates.judge_consistency import labels_only_rate
+
+    # 50 labelled pairs drawn 25 per verdict from a cell whose verdicts are 80% positive.
+    checks = _checks(
+        [
+            {
+                "model_id": "cand",
+                "region": "eu-west",
+                "n_human_positive": 30,
+                "n_false_negative": 9,
+                "n_human_negative": 20,
+                "n_false_positive": 4,
+                "n_judged": 1000,
+                "n_judged_positive": 800,
+            }
+        ]
+    )
+    mean, sd, n = labels_only_rate(checks, "cand", "eu-west", "correctness")
+    assert n == 50
+    rng = np.random.default_rng(11)
+    size = 1_000_000
+    w = rng.beta(801, 201, size)
+    draws = w * rng.beta(1 + 21, 1 + 4, size) + (1 - w) * rng.beta(1 + 9, 1 + 16, size)
+    # Monte Carlo standard errors: mean sd / 1000 = 0.0001; sd about 0.0001 too.
+    assert mean == pytest.approx(draws.mean(), abs=0.0005)
+    assert sd == pytest.approx(draws.std(), abs=0.0005)
+    assert labels_only_rate(checks, "inc", "eu-west", "correctness") is None
+
+
+def test_the_labeling_plan_reads_a_held_region_by_verdict_stratum_as_the_gate_does():
+    # The review case of labels drawn within each verdict (see above): the incumbent's
+    # labelled share is 113 / 170 = .665, its rate by verdict stratum .788; the candidate's
+    # .771 and .777. On the shares (Beta(1, 1) smoothed) the plan saw the candidate 10.5pp
+    # ahead, far from the margin, and asked for one token label, while the gate, reading the
+    # strata, sees it about 1pp behind and the region open.
+    checks = _checks(
+        [
+            {
+                "model_id": "cand",
+                "region": "eu-west",
+                "p_more_positive": 0.002,
+                "n_human_positive": 131,
+                "n_false_negative": 16,
+                "n_human_negative": 39,
+                "n_false_positive": 17,
+                "n_judged": 2670,
+                "n_judged_positive": 2132,
+            },
+            {
+                "model_id": "inc",
+                "region": "eu-west",
+                "n_human_positive": 113,
+                "n_false_negative": 32,
+                "n_human_negative": 57,
+                "n_false_positive": 4,
+                "n_judged": 2870,
+                "n_judged_positive": 2085,
+            },
+        ]
+    )
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    gate = _regional(clear, checks)
+    assert gate["status"] == "inconclusive"
+    cells = [("cand", 0.80, 131 / 170, 170), ("inc", 0.80, 113 / 170, 170)]
+    by_share = _plan_for(clear, gate, cells)
+    by_stratum = _plan_for(clear, gate, cells, checks)
+    assert by_share.reason.str.contains("diff +10.5pp", regex=False).all()
+    # Posterior means: cand .7985 x 116/134 + .2015 x 17/40 = .777, inc .7265 x 82/87 +
+    # .2735 x 33/87 = .788 (to three places; the plan prints -1.2pp).
+    assert by_stratum.reason.str.contains("diff -1.2pp", regex=False).all()
+    assert set(by_stratum.model_id) == {"cand", "inc"}
+    # 0.8pp from the margin instead of 12.5pp: settling it takes many times the labels.
+    assert by_stratum.additional_labels_needed.sum() > 5 * by_share.additional_labels_needed.sum()
