@@ -190,12 +190,19 @@ select
         The trace id this row's input position held before, when a refresh finds another there
         (a trace id corrected in place, or rows shifted by a removal): that trace may be gone,
         and the checked verdict and label models re-check its rows. Null on a full build.
+        Carried over when the row is rewritten again: if a checked verdict model failed in the
+        build that found the replacement, its next refresh must still see the old id (a
+        refresh that then changed the row again left the vanished trace's verdicts kept).
+        Re-checking a trace's rows once more is harmless.
     #}
     {%- if is_incremental() %}
     case
         when previous.trace_id is not null
             and (checked.trace_id is null or previous.trace_id != checked.trace_id)
             then previous.trace_id
+        when previous.replaced_trace_id is not null
+            and (checked.trace_id is null or previous.replaced_trace_id != checked.trace_id)
+            then previous.replaced_trace_id
     end as replaced_trace_id,
     {%- else %}
     cast(null as {{ dbt.type_string() }}) as replaced_trace_id,

@@ -281,6 +281,44 @@ def test_a_trace_id_corrected_in_place_moves_its_row_on_a_refresh(tmp_path):
 
 
 @pytest.mark.dbt
+def test_a_corrected_trace_id_is_rechecked_after_a_refresh_whose_verdict_model_failed(tmp_path):
+    # A trace id is corrected in place in a refresh in which int_judgements_checked fails (here:
+    # its input shrank). The next refresh, with the input restored and the corrected trace's row
+    # changed again, must still reject the verdicts of the vanished trace: it left 3 of them
+    # kept, as the row's replaced_trace_id named only the id it held in the failed build.
+    inputs, _ = demo.generate(SMALL)
+    traces, scores = inputs["traces"], inputs["judge_scores"]
+    vanished = sorted(set(scores.trace_id) & set(traces.trace_id))[0]
+    renamed = traces.assign(
+        trace_id=traces.trace_id.where(traces.trace_id != vanished, vanished + "-fixed")
+    )
+    slower = renamed.assign(
+        latency_ms=renamed.latency_ms.where(renamed.trace_id != vanished + "-fixed", 12345.0)
+    )
+    folder = tmp_path / "inputs"
+    variables = {"llm_migration_input_dir": str(folder)}
+    database = tmp_path / "incremental.duckdb"
+    demo.write_inputs(inputs, folder, FORMATS)
+    run_dbt(SQL_LAYER, database, variables)
+    demo.write_inputs(
+        {**inputs, "traces": renamed, "judge_scores": scores.iloc[:-1]}, folder, FORMATS
+    )
+    failed = run_dbt(SQL_LAYER, database, variables, check=False)
+    assert failed.returncode != 0 and "input 'judge_scores' now has" in failed.stdout
+    corrected = {**inputs, "traces": slower}
+    demo.write_inputs(corrected, folder, FORMATS)
+    run_dbt(SQL_LAYER, database, variables)
+    full_db = tmp_path / "full.duckdb"
+    run_dbt([*SQL_LAYER, "--full-refresh"], full_db, variables)
+    incremental, full = _tables(database), _tables(full_db)
+
+    orphans = incremental["int_judgements_checked"].query("trace_id == @vanished")
+    assert len(orphans) > 0
+    assert orphans.rejection_reason.str.startswith("unknown trace_id").all()
+    _assert_same_tables(incremental, full)
+
+
+@pytest.mark.dbt
 def test_run_id_changes_with_roles_task_types_and_the_days_of_labelled_pairs(tmp_path):
     # The outputs are reused whenever run_id is unchanged, so run_id must change with whatever
     # they read: who is the incumbent (with a configured traffic mix the traffic shares stay
