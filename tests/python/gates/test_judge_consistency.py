@@ -316,15 +316,10 @@ def _labelled_pairs(cand_positive, inc_positive, n=100, p_more=0.001):
     )
 
 
-def test_labels_drawn_within_each_verdict_are_weighted_by_the_cells_verdicts():
-    # README: labels may be a random sample within each verdict of the primary judge. The
-    # incumbent's 170 eu-west labels are 85 of each verdict (PPV .958, FOR .374, 77% of its
-    # verdicts positive: rate .807); the candidate's a random sample (.767, 4 points worse,
-    # the judge lenient with it there). The labelled share put the incumbent at .665, and the
-    # held region was cleared on the labels "alone" (P(worse by >2pp) 0.005).
-    from llm_migration.gates.judge_consistency import labels_only_prob_worse
-
-    checks = _checks(
+def _labelled_within_each_verdict():
+    """A review's case: the incumbent's 170 eu-west labels drawn 85 per verdict of the judge,
+    the candidate's at random, the judge lenient with the candidate there (p = 0.002)."""
+    return _checks(
         [
             {
                 "model_id": "cand",
@@ -349,6 +344,17 @@ def test_labels_drawn_within_each_verdict_are_weighted_by_the_cells_verdicts():
             },
         ]
     )
+
+
+def test_labels_drawn_within_each_verdict_are_weighted_by_the_cells_verdicts():
+    # README: labels may be a random sample within each verdict of the primary judge. The
+    # incumbent's 170 eu-west labels are 85 of each verdict (PPV .958, FOR .374, 77% of its
+    # verdicts positive: rate .807); the candidate's a random sample (.767, 4 points worse,
+    # the judge lenient with it there). The labelled share put the incumbent at .665, and the
+    # held region was cleared on the labels "alone" (P(worse by >2pp) 0.005).
+    from llm_migration.gates.judge_consistency import labels_only_prob_worse
+
+    checks = _labelled_within_each_verdict()
     p, _, _ = labels_only_prob_worse(
         checks, "cand", "inc", "eu-west", "correctness", "higher_is_better", 0.02
     )
@@ -525,31 +531,7 @@ def test_the_labeling_plan_reads_a_held_region_by_verdict_stratum_as_the_gate_do
     # .771 and .777. On the shares (Beta(1, 1) smoothed) the plan saw the candidate 10.5pp
     # ahead, far from the margin, and asked for one token label, while the gate, reading the
     # strata, sees it about 1pp behind and the region open.
-    checks = _checks(
-        [
-            {
-                "model_id": "cand",
-                "region": "eu-west",
-                "p_more_positive": 0.002,
-                "n_human_positive": 131,
-                "n_false_negative": 16,
-                "n_human_negative": 39,
-                "n_false_positive": 17,
-                "n_judged": 2670,
-                "n_judged_positive": 2132,
-            },
-            {
-                "model_id": "inc",
-                "region": "eu-west",
-                "n_human_positive": 113,
-                "n_false_negative": 32,
-                "n_human_negative": 57,
-                "n_false_positive": 4,
-                "n_judged": 2870,
-                "n_judged_positive": 2085,
-            },
-        ]
-    )
+    checks = _labelled_within_each_verdict()
     clear = comparison(region="eu-west", mean=0.02, sd=0.01)
     gate = _regional(clear, checks)
     assert gate["status"] == "inconclusive"
