@@ -10,8 +10,8 @@ the candidate cannot ship) until the evidence is there; neither ever passes by d
   could not be trusted).
 * ``human_label_coverage`` (per candidate x metric): the human-labelled traces of the candidate
   and of the incumbent, summed over regions (not 'ALL') of fct_quality_posteriors. Pass when both
-  reach ``min_human_labels_per_model``; otherwise inconclusive. observed_value is the smaller
-  count.
+  reach ``min_human_labels_per_model`` (and at least 1); otherwise inconclusive. observed_value
+  is the smaller count.
 """
 
 from __future__ import annotations
@@ -123,6 +123,9 @@ def human_label_coverage_gates(
         .sum()
         .to_dict()
     )
+    # At least one label, whatever the policy says: a model with none on a metric cannot tell
+    # its true rate from its judge's error, so 0 must not pass (as in the task-type gate).
+    needed = max(int(min_labels), 1)
     rows = []
     for candidate in candidates:
         for metric in metrics:
@@ -145,12 +148,12 @@ def human_label_coverage_gates(
             short = [
                 f"{model} has {n}"
                 for model, n in ((candidate, n_cand), (incumbent, n_inc))
-                if n < min_labels
+                if n < needed
             ]
             status = PASS if not short else INCONCLUSIVE
             figures = (
                 f"{candidate} {n_cand} and incumbent {incumbent} {n_inc} human-labelled traces "
-                f"on {metric} (need {min_labels} each)"
+                f"on {metric} (need {needed} each)"
             )
             reason = (
                 f"enough human labels: {figures}"
@@ -164,7 +167,7 @@ def human_label_coverage_gates(
                     ALL_REGIONS,
                     metric,
                     min(n_cand, n_inc),
-                    min_labels,
+                    needed,
                     status,
                     reason,
                 )

@@ -107,3 +107,13 @@ def test_coverage_is_inconclusive_when_either_model_is_short():
 def test_coverage_without_rows_or_incumbent_is_inconclusive():
     assert _coverage(good_posteriors().iloc[0:0])["status"] == "inconclusive"
     assert _coverage(good_posteriors(), incumbent=None)["status"] == "inconclusive"
+
+
+def test_coverage_never_passes_a_model_without_human_labels_even_at_a_minimum_of_zero():
+    # min_human_labels_per_model: 0 is a valid policy; it passed a candidate with 0 labels
+    # (README: a model without labels on a metric gets needs_more_labels from this gate).
+    none = good_posteriors().assign(n_human_labeled=0)
+    row = _coverage(none, minimum=0)
+    assert row["status"] == "inconclusive"
+    assert "cand has 0" in row["reason"]
+    assert _coverage(good_posteriors(), minimum=0)["status"] == "pass"
