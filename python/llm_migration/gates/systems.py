@@ -36,7 +36,8 @@ Beta posterior per region for the error rate.
 * **Data checks.** A model whose value is missing on more than 1 - ``min_systems_coverage``
   (default 10%) of its traces in a region with traffic makes the gate inconclusive: values
   missing on more traces may not be missing at random (timed-out calls without a latency, a
-  logger that only priced some calls). So does a latency or cost ratio whose candidate side is
+  logger that only priced some calls); a latency of 0 ms counts as missing (not recorded: no
+  call takes 0 ms). So does a latency or cost ratio whose candidate side is
   0 (not recorded: the ratio would pass any budget; the incumbent's 0 leaves the ratio
   undefined), and a ratio beyond 1/``max_plausible_ratio`` .. ``max_plausible_ratio`` (default
   100), which is more often a unit mix-up between the two models' inputs (latency in seconds,
@@ -157,7 +158,13 @@ def traffic_weights(
 def _values(traces: pd.DataFrame, column: str) -> pd.Series:
     if column == "is_error":
         return pd.Series(flag_values(traces[column]), index=traces.index)
-    return pd.to_numeric(traces[column], errors="coerce").astype(float)
+    values = pd.to_numeric(traces[column], errors="coerce").astype(float)
+    if column == "latency_ms":
+        # A call does not take 0 ms: a latency of 0 was not recorded (a logger's default), so it
+        # is missing, and bounded and counted against min_systems_coverage like a NULL. Read
+        # as a value, 70% zeros passed a candidate 1.4x slower at 0.94x.
+        values = values.where(values > 0)
+    return values
 
 
 @dataclass(frozen=True)
@@ -424,6 +431,7 @@ def _bootstrap_model(
             f"{model_id} has a {what} on only {'; '.join(thin)} (at least "
             f"{min_coverage:.0%} needed, min_systems_coverage: values missing on more traces "
             "may not be missing at random, e.g. timed-out calls without a latency)"
+            + ("; a latency of 0 counts as not recorded" if stat.column == "latency_ms" else "")
         )
     minimum = min_values_per_region(gate_id, budget)
     few = [f"{n} in {r}" for r, n in zip(weights, with_value, strict=True) if n < minimum]

@@ -342,10 +342,24 @@ def test_a_candidate_without_a_recorded_cost_or_latency_proves_no_budget():
     assert "cand's cost per trace is 0 (cost_usd is 0 on every trace)" in cost["reason"]
     latency = gates[("cand", "p95_latency_ratio")]
     assert latency["status"] == "inconclusive"
-    assert "latency_ms is 0 on at least 95% of its traces" in latency["reason"]
+    assert "a latency of 0 counts as not recorded" in latency["reason"]
     # Turning the unit check off does not turn this one off: 0 is not a ratio.
     gates = _gates(traces, max_plausible_ratio=None)
     assert gates[("cand", "cost_per_trace_ratio")]["status"] == "inconclusive"
+
+
+def test_latencies_logged_as_zero_are_not_read_as_instant_calls():
+    # A review's case: a candidate 1.4x slower (its budget fails) whose logger wrote 0 for 70%
+    # of its latencies passed at 0.94x: zeros pulled its p95 down to its 83rd percentile. A
+    # call does not take 0 ms; such a latency was not recorded, and is bounded like a missing one.
+    traces = _scaled_copy(equal_systems(), "inc", "cand", latency_ms=1.4)
+    assert _gates(traces)[("cand", "p95_latency_ratio")]["status"] == "fail"
+    unlogged = (traces.model_id == "cand") & (traces.index % 10 < 7)
+    traces.loc[unlogged, "latency_ms"] = 0.0
+    latency = _gates(traces)[("cand", "p95_latency_ratio")]
+    assert latency["status"] == "inconclusive", latency["reason"]
+    assert "has a latency_ms on only" in latency["reason"]
+    assert "a latency of 0 counts as not recorded" in latency["reason"]
 
 
 def test_a_unit_mix_up_is_not_read_as_a_thousandfold_difference():
