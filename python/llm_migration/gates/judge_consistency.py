@@ -184,7 +184,9 @@ def hiding_pvalue(
         (incumbent, unfavourable, "disfavours"),
     ):
         mine = _cell_rows(checks, model, region, metric)
-        if mine.empty:
+        if mine.empty or pd.isna(mine.iloc[0][column]):
+            # No p-value (e.g. NULL read back) says nothing; it must not win min() below,
+            # where a NaN compares as neither smaller nor larger and hid the other side's.
             continue
         row = mine.iloc[0]
         text = (

@@ -220,6 +220,21 @@ def test_a_region_the_judge_disfavours_the_incumbent_in_is_not_cleared():
     assert "the judge disfavours inc in eu-west" in held["reason"]
 
 
+def test_a_missing_pvalue_of_the_candidate_does_not_hide_the_incumbents():
+    # min() over (p, text) pairs kept a NaN that came first: the candidate's NULL p-value (a
+    # checks table read back from the warehouse) hid the incumbent's p=0.001 and cleared it.
+    clear = comparison(region="eu-west", mean=0.02, sd=0.01)
+    checks = _checks(
+        [
+            {"model_id": "cand", "region": "eu-west", "p_more_positive": float("nan")},
+            {"model_id": "inc", "region": "eu-west", "p_fewer_positive": 0.001},
+        ]
+    )
+    held = _regional(clear, checks)
+    assert held["status"] == "inconclusive"
+    assert "the judge disfavours inc in eu-west" in held["reason"]
+
+
 def test_on_a_lower_is_better_metric_fewer_positives_favour_the_candidate():
     clear = comparison(region="eu-west", metric="refusal", mean=0.02, sd=0.01)
     fewer = _checks(
