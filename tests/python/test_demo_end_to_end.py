@@ -91,6 +91,43 @@ def test_sampler_converged(demo_build):
 ALLOWED_VERDICTS = {"ship": {"ship", "needs_more_labels"}, "block": {"block", "needs_more_labels"}}
 
 
+def test_judge_coverage_is_the_judged_share_of_the_kept_traces(demo_build):
+    # Counted here from the checked tables, not from the posteriors the gate reads.
+    shares = query(
+        demo_build,
+        """
+        with kept as (
+            select trace_id, model_id, region from int_traces_checked
+            where rejection_reason is null
+        ),
+        judged as (
+            select kept.model_id, kept.region, verdicts.metric, count(*) as n_judged
+            from int_judgements_checked as verdicts
+            inner join int_primary_judges as primary_judges
+                on verdicts.metric = primary_judges.metric
+                and verdicts.judge_id = primary_judges.judge_id
+            inner join kept on verdicts.trace_id = kept.trace_id
+            where verdicts.rejection_reason is null
+            group by 1, 2, 3
+        )
+        select judged.model_id, judged.metric, judged.n_judged / traces.n_traces as share
+        from judged
+        inner join (
+            select model_id, region, count(*) as n_traces from kept group by 1, 2
+        ) as traces
+            on judged.model_id = traces.model_id and judged.region = traces.region
+        """,
+    )
+    gates = query(demo_build, "select * from fct_gate_results where gate_id = 'judge_coverage'")
+    assert len(gates) == 3 * 3  # candidates x metrics
+    for gate in gates.itertuples():
+        pair = shares[shares.model_id.isin([gate.candidate_model_id, "incumbent-v1"])]
+        lowest = pair[pair.metric == gate.metric].share.min()
+        assert gate.observed_value == pytest.approx(lowest, abs=1e-12)
+        # The demo rejects a few unreadable verdicts: about 1%, never 10%.
+        assert 0.95 < lowest < 1 and gate.status == "pass"
+
+
 def test_verdicts_match_the_truth(demo_build, demo_truth):
     verdicts = query(demo_build, "select * from fct_migration_verdicts").set_index(
         "candidate_model_id"

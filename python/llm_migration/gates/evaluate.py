@@ -7,7 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from llm_migration.gates.evidence import human_label_coverage_gates, sampler_convergence_gates
+from llm_migration.gates.evidence import (
+    human_label_coverage_gates,
+    judge_coverage_gates,
+    sampler_convergence_gates,
+)
 from llm_migration.gates.inputs import (
     COMPARISON_COLUMNS,
     DIAGNOSTIC_COLUMNS,
@@ -179,6 +183,7 @@ def evaluate_gates(
 
     # Per candidate, each in its own scope; rows stay grouped by gate as before.
     overall, regional, task_types, coverage, custom = [], [], [], [], []
+    judged = []
     for candidate in candidates:
         regions, metrics = scopes[candidate]
         one = [candidate]
@@ -205,6 +210,16 @@ def evaluate_gates(
         coverage += human_label_coverage_gates(
             posteriors, one, roles.incumbent, metrics, policy.min_human_labels_per_model
         )
+        if policy.min_judge_coverage is not None:
+            judged += judge_coverage_gates(
+                posteriors,
+                frames["systems_traces"],
+                candidate,
+                roles.incumbent,
+                metrics,
+                regions,
+                policy.min_judge_coverage,
+            )
         custom += custom_gate_results(comparisons, one, metrics, regions, policy)
     systems = systems_budget_gates(
         frames["systems_traces"],
@@ -226,7 +241,7 @@ def evaluate_gates(
     )
     if calibration is not None:  # the task-type gate read the fit's draws too
         task_types = hold_open_without_a_trusted_fit(task_types, unsettled_fit)
-    rows = overall + regional + systems + task_types + convergence + coverage + custom
+    rows = overall + regional + systems + task_types + convergence + coverage + judged + custom
     return stamp(rows, GATE_RESULT_COLUMNS, run_id, computed_at)
 
 

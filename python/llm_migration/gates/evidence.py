@@ -12,6 +12,14 @@ the candidate cannot ship) until the evidence is there; neither ever passes by d
   and of the incumbent, summed over regions (not 'ALL') of fct_quality_posteriors. Pass when both
   reach ``min_human_labels_per_model`` (and at least 1); otherwise inconclusive. observed_value
   is the smaller count.
+* ``judge_coverage`` (per candidate x metric): in every region of the candidate's scope, the
+  share of each model's kept traces (candidate and incumbent) that the metric's primary judge
+  scored (``n_judged`` of fct_quality_posteriors over the model's kept traces there). Pass when
+  every share reaches ``min_judge_coverage`` (default 0.9); otherwise inconclusive. The quality
+  gates read judged traces only: verdicts missing or rejected on many traces need not be
+  missing at random (a judge that times out on long answers, or whose output cannot be read on
+  the worst ones), and the judged traces then cannot stand for the rest. observed_value is the
+  smallest share.
 """
 
 from __future__ import annotations
@@ -172,4 +180,98 @@ def human_label_coverage_gates(
                     reason,
                 )
             )
+    return rows
+
+
+def judge_coverage_gates(
+    posteriors: pd.DataFrame,
+    systems_traces: pd.DataFrame,
+    candidate: str,
+    incumbent: str | None,
+    metrics: Sequence[str],
+    regions: Sequence[str],
+    min_coverage: float,
+) -> list[dict]:
+    """One ``judge_coverage`` row per metric for ``candidate`` (see the module docstring).
+
+    ``posteriors``: fct_quality_posteriors with ``n_judged``; ``systems_traces``: one row per
+    kept trace (model_id, region); ``regions``: the candidate's scope.
+    """
+    kept = systems_traces.groupby(
+        [systems_traces["model_id"].astype(str), systems_traces["region"].astype(str)]
+    ).size()
+    has_judged = "n_judged" in posteriors.columns
+    judged = {}
+    if has_judged:
+        regional = posteriors[posteriors["region"].astype(str) != ALL_REGIONS]
+        judged = (
+            regional.assign(n=pd.to_numeric(regional["n_judged"], errors="coerce").fillna(0))
+            .groupby(
+                [
+                    regional["model_id"].astype(str),
+                    regional["region"].astype(str),
+                    regional["metric"].astype(str),
+                ]
+            )["n"]
+            .sum()
+            .to_dict()
+        )
+    rows = []
+    for metric in metrics:
+
+        def row(status, reason, observed=None, metric=metric):
+            return gate_row(
+                candidate,
+                "judge_coverage",
+                ALL_REGIONS,
+                metric,
+                observed,
+                min_coverage,
+                status,
+                reason,
+            )
+
+        if incumbent is None or not has_judged:
+            missing = (
+                "no single incumbent" if incumbent is None else "no n_judged in the posteriors"
+            )
+            rows.append(row(INCONCLUSIVE, f"{missing}: judge coverage on {metric} unknown"))
+            continue
+        shares = []
+        for model in (candidate, incumbent):
+            for region in regions:
+                n_kept = int(kept.get((model, str(region)), 0))
+                if n_kept > 0:
+                    n_judged = int(judged.get((model, str(region), metric), 0))
+                    shares.append((n_judged / n_kept, model, str(region), n_judged, n_kept))
+        if not shares:
+            rows.append(row(INCONCLUSIVE, f"no kept traces to judge on {metric}"))
+            continue
+
+        def describe(share, model, region, n_judged, n_kept):
+            return f"{model} in {region} {share:.1%} ({n_judged:,} of {n_kept:,})"
+
+        lowest = min(shares)
+        short = [describe(*s) for s in sorted(shares) if s[0] < min_coverage]
+        if not short:
+            rows.append(
+                row(
+                    PASS,
+                    f"the primary judge scored at least {min_coverage:.0%} of each model's kept "
+                    f"traces in every region on {metric} (lowest: {describe(*lowest)})",
+                    lowest[0],
+                )
+            )
+            continue
+        rows.append(
+            row(
+                INCONCLUSIVE,
+                f"the primary judge scored too few kept traces on {metric}: "
+                f"{'; '.join(short)} (min_judge_coverage {min_coverage:g}): traces without a "
+                "verdict need not be missing at random (a judge that fails on the worst "
+                "answers hides them), so the judged ones cannot stand for the rest; see "
+                "rejected_input_rows for rejected verdicts",
+                lowest[0],
+            )
+        )
     return rows

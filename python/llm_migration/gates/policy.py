@@ -60,6 +60,8 @@ MAX_RATIO_BUDGET = 10.0  # above it a ratio budget was written in percent (120 f
 DEFAULT_MIN_SYSTEMS_COVERAGE = 0.9
 DEFAULT_MAX_PLAUSIBLE_RATIO = 100.0
 DEFAULT_JUDGE_REGION_CHECK_ALPHA = 0.01
+# Share of a model's kept traces per region the primary judge must have scored (per metric).
+DEFAULT_MIN_JUDGE_COVERAGE = 0.9
 
 
 def _configured_metrics(configured: set[str]) -> str:
@@ -142,6 +144,7 @@ class GatePolicy:
     min_systems_coverage: float = DEFAULT_MIN_SYSTEMS_COVERAGE
     max_plausible_ratio: float | None = DEFAULT_MAX_PLAUSIBLE_RATIO
     judge_region_check_alpha: float | None = DEFAULT_JUDGE_REGION_CHECK_ALPHA
+    min_judge_coverage: float | None = DEFAULT_MIN_JUDGE_COVERAGE
 
     def for_metric(self, metric: str) -> MetricPolicy:
         """The thresholds that apply to ``metric`` (its own entry, else the defaults)."""
@@ -165,6 +168,8 @@ class GatePolicy:
         if self.max_worse_task_types is not None:
             ids.append("task_type_regressions")
         ids += ["sampler_convergence", "human_label_coverage"]
+        if self.min_judge_coverage is not None:
+            ids.append("judge_coverage")
         ids += [gate.gate_id for gate in self.custom_gates]
         return tuple(ids)
 
@@ -195,6 +200,7 @@ class GatePolicy:
                 min_systems_coverage: 0.9              # share of traces with the value
                 max_plausible_ratio: 100               # beyond 1/100..100x: units? (null: off)
                 judge_region_check_alpha: 0.01         # judge unlike elsewhere? (null: off)
+                min_judge_coverage: 0.9                # share of traces judged (null: off)
                 max_worse_task_types: 0                # null turns the task-type gate off
                 min_human_labels_per_model: 100
                 labeling_assurance: 0.8                # fct_labeling_plan: P(the labels settle it)
@@ -432,6 +438,21 @@ def _min_systems_coverage(raw: Mapping[str, Any], problems: list[str]) -> float:
     return float(value)
 
 
+def _min_judge_coverage(raw: Mapping[str, Any], problems: list[str]) -> float | None:
+    key, default = "min_judge_coverage", DEFAULT_MIN_JUDGE_COVERAGE
+    value = raw.get(key, default)
+    if value is None:
+        return None
+    if not _is_number(value) or math.isnan(value) or not 0.0 < value <= 1.0:
+        problems.append(
+            f"{key}: expected a share of traces in (0, 1] (0.9 asks the primary judge to have "
+            "scored 90% of a model's kept traces in each region, per metric) or null to turn "
+            f"the gate off, got {type(value).__name__} {value!r}"
+        )
+        return default
+    return float(value)
+
+
 def _max_plausible_ratio(raw: Mapping[str, Any], problems: list[str]) -> float | None:
     key = "max_plausible_ratio"
     value = raw.get(key, DEFAULT_MAX_PLAUSIBLE_RATIO)
@@ -558,6 +579,7 @@ _TOP_KEYS = {
     "min_systems_coverage",
     "max_plausible_ratio",
     "judge_region_check_alpha",
+    "min_judge_coverage",
     "max_worse_task_types",
     "min_human_labels_per_model",
     "labeling_assurance",
@@ -639,6 +661,7 @@ def _build_policy(
     coverage = _min_systems_coverage(raw, problems)
     plausible = _max_plausible_ratio(raw, problems)
     judge_alpha = _judge_region_check_alpha(raw, problems)
+    judge_coverage = _min_judge_coverage(raw, problems)
     max_worse = _count(raw, "max_worse_task_types", 0, "", problems, nullable=True)
     min_labels = _count(raw, "min_human_labels_per_model", 100, "", problems)
     assurance = _probability(raw, "labeling_assurance", 0.8, "", problems)
@@ -654,4 +677,5 @@ def _build_policy(
         min_systems_coverage=coverage,
         max_plausible_ratio=plausible,
         judge_region_check_alpha=judge_alpha,
+        min_judge_coverage=judge_coverage,
     )

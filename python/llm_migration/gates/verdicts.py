@@ -50,6 +50,7 @@ _PRIORITY = {
     "cost_per_trace_ratio": 5,
     "error_rate_diff": 6,
     "human_label_coverage": 7,
+    "judge_coverage": 8,
 }
 
 

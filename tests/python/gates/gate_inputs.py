@@ -65,7 +65,7 @@ def posterior(
     mean=0.8,
     sd=0.02,
     n_human=80,
-    n_traces=1000,
+    n_traces=1500,  # equal_systems: every kept trace judged
     role="candidate",
 ) -> dict:
     return {

@@ -63,6 +63,24 @@ def test_a_candidate_that_is_good_everywhere_ships():
     assert verdict["n_gates"] == len(gates)
 
 
+def test_a_candidate_whose_traces_went_unjudged_in_a_region_does_not_ship():
+    # Every quality gate passes on the judged traces, but the judge scored only 900 of the
+    # candidate's 1,500 kept eu-west traces: the rest may be its worst answers.
+    inputs = all_good_inputs()
+    posteriors = inputs["posteriors"]
+    cell = (posteriors.model_id == "cand") & (posteriors.region == "eu-west")
+    inputs["posteriors"] = posteriors.assign(n_judged=posteriors.n_judged.where(~cell, 900))
+    gates = _evaluate(inputs)
+    open_gates = gates[gates.status != "pass"]
+    assert list(open_gates.gate_id) == ["judge_coverage"]
+    verdict = _verdict(gates).iloc[0]
+    assert verdict["verdict"] == "needs_more_labels"
+    assert "cand in eu-west 60.0% (900 of 1,500)" in verdict["summary"]
+    # Turned off, the gate is neither evaluated nor required.
+    off = {"min_judge_coverage": None}
+    assert _verdict(_evaluate(inputs, policy=off), policy=off).iloc[0]["verdict"] == "ship"
+
+
 def test_a_regional_regression_blocks_despite_a_good_average():
     inputs = all_good_inputs()
     comparisons = good_comparisons()

@@ -1,8 +1,20 @@
 import pandas as pd
 import pytest
-from gate_inputs import diagnostics, good_comparisons, good_posteriors, posterior
+from gate_inputs import (
+    REGIONS,
+    diagnostics,
+    equal_systems,
+    good_comparisons,
+    good_posteriors,
+    posterior,
+)
 
-from llm_migration.gates.evidence import human_label_coverage_gates, sampler_convergence_gates
+from llm_migration.gates import GatePolicy
+from llm_migration.gates.evidence import (
+    human_label_coverage_gates,
+    judge_coverage_gates,
+    sampler_convergence_gates,
+)
 
 
 def _sampler(diag, comparisons=None):
@@ -117,3 +129,71 @@ def test_coverage_never_passes_a_model_without_human_labels_even_at_a_minimum_of
     assert row["status"] == "inconclusive"
     assert "cand has 0" in row["reason"]
     assert _coverage(good_posteriors(), minimum=0)["status"] == "pass"
+
+
+def _judged(cand_eu_west=1500, inc_us_east=1500):
+    """Posteriors whose primary judge scored the given traces of 1,500 kept per region."""
+    posteriors = good_posteriors()
+    for model, region, n in (("cand", "eu-west", cand_eu_west), ("inc", "us-east", inc_us_east)):
+        cell = (posteriors.model_id == model) & (posteriors.region == region)
+        posteriors.loc[cell, "n_judged"] = n
+    return posteriors
+
+
+def _judge_coverage(posteriors, regions=REGIONS, minimum=0.9):
+    (row,) = judge_coverage_gates(
+        posteriors, equal_systems(), "cand", "inc", ["correctness"], regions, minimum
+    )
+    return row
+
+
+def test_judge_coverage_passes_when_every_model_and_region_is_judged_enough():
+    row = _judge_coverage(_judged(cand_eu_west=1350))  # 90.0%: at the threshold
+    assert row["status"] == "pass"
+    assert row["observed_value"] == pytest.approx(0.9)
+    assert row["threshold"] == 0.9
+    assert "lowest: cand in eu-west 90.0% (1,350 of 1,500)" in row["reason"]
+
+
+def test_traces_the_judge_did_not_score_keep_a_candidate_from_shipping():
+    # 600 of the candidate's 1,500 eu-west traces have no kept verdict (a judge that times out
+    # on long answers, outputs it cannot read): the quality gates see only the 900 judged.
+    row = _judge_coverage(_judged(cand_eu_west=900))
+    assert row["status"] == "inconclusive"
+    assert row["observed_value"] == pytest.approx(0.6)
+    assert "cand in eu-west 60.0% (900 of 1,500)" in row["reason"]
+    assert "need not be missing at random" in row["reason"]
+    # The incumbent's gaps count too: its judged traces are the baseline.
+    held = _judge_coverage(_judged(inc_us_east=1349))
+    assert held["status"] == "inconclusive"
+    assert "inc in us-east 89.9% (1,349 of 1,500)" in held["reason"]
+    assert _judge_coverage(_judged(cand_eu_west=900), minimum=0.5)["status"] == "pass"
+
+
+def test_judge_coverage_counts_only_regions_where_the_model_has_kept_traces():
+    # A region of the scope without the candidate's traces is for the regional gate to hold.
+    row = _judge_coverage(_judged(), regions=(*REGIONS, "ap-south"))
+    assert row["status"] == "pass"
+    # A metric the judge never scored is not covered.
+    (none,) = judge_coverage_gates(
+        good_posteriors(), equal_systems(), "cand", "inc", ["style"], REGIONS, 0.9
+    )
+    assert (
+        none["status"] == "inconclusive" and "cand in eu-west 0.0% (0 of 1,500)" in none["reason"]
+    )
+    # Without n_judged, or without an incumbent, the coverage is unknown, never passed.
+    unknown = _judge_coverage(good_posteriors().drop(columns="n_judged"))
+    assert unknown["status"] == "inconclusive"
+    (alone,) = judge_coverage_gates(
+        good_posteriors(), equal_systems(), "cand", None, ["correctness"], REGIONS, 0.9
+    )
+    assert alone["status"] == "inconclusive"
+
+
+def test_judge_coverage_is_a_required_gate_unless_turned_off():
+    assert "judge_coverage" in GatePolicy.from_vars({}).enabled_gate_ids
+    off = GatePolicy.from_vars({"min_judge_coverage": None})
+    assert off.min_judge_coverage is None and "judge_coverage" not in off.enabled_gate_ids
+    for bad in (0, 1.5, "0.9", float("nan")):
+        with pytest.raises(ValueError, match="min_judge_coverage"):
+            GatePolicy.from_vars({"min_judge_coverage": bad})
