@@ -51,6 +51,15 @@ def model(dbt, session):
             judge_checks = judge_consistency_checks(
                 dbt.ref("int_judgement_counts_aggregated").df(), dict(primary)
             )
+        # The primary judges' latest week of the drift table: a flagged one holds its metric.
+        judge_drift = None
+        if policy.hold_on_judge_drift:
+            latest = dbt.ref("int_judge_agreement_computed").filter("is_latest_week").df()
+            keep = [
+                pair in primary
+                for pair in zip(latest["metric"], latest["judge_id"], strict=True)
+            ]
+            judge_drift = latest[keep]
         calibration = error_rates.pivot(
             index=["model_id", "metric", "chain", "draw"], columns="quantity", values="value"
         ).reset_index()
@@ -70,6 +79,7 @@ def model(dbt, session):
             random_seed=int(config_literal(random_seed, 20261122)),
             calibration=calibration,
             judge_checks=judge_checks,
+            judge_drift=judge_drift,
         )
 
     fingerprint = dbt.ref("int_run_fingerprint")

@@ -128,6 +128,24 @@ def test_judge_coverage_is_the_judged_share_of_the_kept_traces(demo_build):
         assert 0.95 < lowest < 1 and gate.status == "pass"
 
 
+def test_judge_drift_gates_read_the_primary_judges_latest_week(demo_build):
+    latest = query(
+        demo_build,
+        "select drift.* from fct_judge_agreement_over_time as drift "
+        "inner join int_primary_judges as primary_judges "
+        "on drift.metric = primary_judges.metric and drift.judge_id = primary_judges.judge_id "
+        "where drift.is_latest_week",
+    ).set_index("metric")
+    gates = query(demo_build, "select * from fct_gate_results where gate_id = 'judge_drift'")
+    assert len(gates) == 3 * 3 and len(latest) == 3
+    # The demo's judge does not drift: every candidate's drift gate passes on every metric.
+    assert not latest.is_drift_flagged.any() and (gates.status == "pass").all()
+    probabilities = ["prob_worse", "prob_sensitivity_worse", "prob_specificity_worse"]
+    for gate in gates.itertuples():
+        expected = latest.loc[gate.metric, probabilities].max()
+        assert gate.observed_value == pytest.approx(expected, abs=1e-12)
+
+
 def test_verdicts_match_the_truth(demo_build, demo_truth):
     verdicts = query(demo_build, "select * from fct_migration_verdicts").set_index(
         "candidate_model_id"

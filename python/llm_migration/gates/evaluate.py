@@ -10,6 +10,7 @@ import pandas as pd
 from llm_migration.gates.evidence import (
     human_label_coverage_gates,
     judge_coverage_gates,
+    judge_drift_gates,
     sampler_convergence_gates,
 )
 from llm_migration.gates.inputs import (
@@ -64,6 +65,7 @@ def evaluate_gates(
     max_support: int = DEFAULT_MAX_SUPPORT,
     calibration: pd.DataFrame | None = None,
     judge_checks: pd.DataFrame | None = None,
+    judge_drift: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Evaluate every release gate for every candidate: the rows of fct_gate_results.
 
@@ -105,6 +107,11 @@ def evaluate_gates(
         a region whose labelled pairs say the judge favours the candidate there (or disfavours
         the incumbent) is not cleared by the regional gate, at p below the policy's
         ``judge_region_check_alpha`` (null turns the check off).
+    judge_drift
+        The latest-week rows of fct_judge_agreement_over_time for each metric's primary judge
+        (``llm_migration.gates.evidence.DRIFT_COLUMNS``): a flagged judge holds the candidate's
+        ``judge_drift`` gate on that metric open (policy ``hold_on_judge_drift``). Without
+        them the gate is inconclusive.
 
     Returns
     -------
@@ -220,6 +227,8 @@ def evaluate_gates(
                 regions,
                 policy.min_judge_coverage,
             )
+        if policy.hold_on_judge_drift:
+            judged += judge_drift_gates(judge_drift, candidate, metrics)
         custom += custom_gate_results(comparisons, one, metrics, regions, policy)
     systems = systems_budget_gates(
         frames["systems_traces"],

@@ -20,6 +20,12 @@ the candidate cannot ship) until the evidence is there; neither ever passes by d
   missing at random (a judge that times out on long answers, or whose output cannot be read on
   the worst ones), and the judged traces then cannot stand for the rest. observed_value is the
   smallest share.
+* ``judge_drift`` (per candidate x metric): is the metric's primary judge flagged for drift on
+  its latest week (fct_judge_agreement_over_time)? The calibration pools every week's labelled
+  pairs, so a judge that changed lately reads the latest traces with error rates it no longer
+  has. Inconclusive when flagged, or when there is no latest-week row to read (no labelled
+  pairs of the primary judge on the metric); pass otherwise. observed_value is the largest of
+  the week's three probabilities of being worse (agreement, sensitivity, specificity).
 """
 
 from __future__ import annotations
@@ -272,6 +278,59 @@ def judge_coverage_gates(
                 "answers hides them), so the judged ones cannot stand for the rest; see "
                 "rejected_input_rows for rejected verdicts",
                 lowest[0],
+            )
+        )
+    return rows
+
+
+DRIFT_COLUMNS = ("judge_id", "metric", "week_start", "is_drift_flagged", "drift_reason")
+_DRIFT_PROBABILITIES = ("prob_worse", "prob_sensitivity_worse", "prob_specificity_worse")
+
+
+def judge_drift_gates(
+    drift: pd.DataFrame | None, candidate: str, metrics: Sequence[str]
+) -> list[dict]:
+    """One ``judge_drift`` row per metric for ``candidate`` (see the module docstring).
+
+    ``drift``: the latest-week rows of fct_judge_agreement_over_time for each metric's primary
+    judge (``DRIFT_COLUMNS``, and the probabilities where present); None when not assessed.
+    """
+    rows = []
+    for metric in metrics:
+
+        def row(status, reason, observed=None, metric=metric):
+            return gate_row(
+                candidate, "judge_drift", ALL_REGIONS, metric, observed, None, status, reason
+            )
+
+        mine = None if drift is None else drift[drift["metric"].astype(str) == metric]
+        if mine is None or mine.empty:
+            rows.append(
+                row(
+                    INCONCLUSIVE,
+                    f"no drift assessment of the primary judge on {metric} (no labelled pairs "
+                    "of it, or none given)",
+                )
+            )
+            continue
+        found = [c for c in _DRIFT_PROBABILITIES if c in mine.columns]
+        observed = pd.to_numeric(mine[found].stack(), errors="coerce").max() if found else None
+        observed = None if is_missing(observed) else float(observed)
+        flagged = mine[mine["is_drift_flagged"].map(lambda v: is_missing(v) or bool(v))]
+        first = (flagged if not flagged.empty else mine).iloc[0]
+        where = f"{first['judge_id']} on {metric} in the week of {first['week_start']}"
+        if flagged.empty:
+            rows.append(row(PASS, f"no drift flagged for {where}", observed))
+            continue
+        why = first["drift_reason"] if not is_missing(first["drift_reason"]) else "flag unknown"
+        rows.append(
+            row(
+                INCONCLUSIVE,
+                f"the judge drifted: {where} ({why}); the calibration pools every week, so the "
+                "latest traces are read with error rates the judge no longer has. Label a "
+                "fresh random sample of the latest traces and rebuild (README: when the drift "
+                "flag fires)",
+                observed,
             )
         )
     return rows

@@ -59,8 +59,8 @@ sampler settings are the thing to change). Coverage rows stay.
 **Caps and flags.** Needs are rounded up. A need above ``max_additional_labels`` per cell, or a
 gate that no finite number settles, is reported at the cap with a reason saying so; a need larger
 than the cell's unlabelled traces is flagged (collect more traces). Other inconclusive gates
-(systems budgets, sampler, task types, judge coverage, custom) are not settled by labels and get
-no rows.
+(systems budgets, sampler, task types, judge coverage and drift, custom) are not settled by the
+planned labels and get no rows.
 """
 
 from __future__ import annotations

@@ -145,6 +145,7 @@ class GatePolicy:
     max_plausible_ratio: float | None = DEFAULT_MAX_PLAUSIBLE_RATIO
     judge_region_check_alpha: float | None = DEFAULT_JUDGE_REGION_CHECK_ALPHA
     min_judge_coverage: float | None = DEFAULT_MIN_JUDGE_COVERAGE
+    hold_on_judge_drift: bool = True
 
     def for_metric(self, metric: str) -> MetricPolicy:
         """The thresholds that apply to ``metric`` (its own entry, else the defaults)."""
@@ -170,6 +171,8 @@ class GatePolicy:
         ids += ["sampler_convergence", "human_label_coverage"]
         if self.min_judge_coverage is not None:
             ids.append("judge_coverage")
+        if self.hold_on_judge_drift:
+            ids.append("judge_drift")
         ids += [gate.gate_id for gate in self.custom_gates]
         return tuple(ids)
 
@@ -201,6 +204,7 @@ class GatePolicy:
                 max_plausible_ratio: 100               # beyond 1/100..100x: units? (null: off)
                 judge_region_check_alpha: 0.01         # judge unlike elsewhere? (null: off)
                 min_judge_coverage: 0.9                # share of traces judged (null: off)
+                hold_on_judge_drift: true              # judge drift flagged: not decided
                 max_worse_task_types: 0                # null turns the task-type gate off
                 min_human_labels_per_model: 100
                 labeling_assurance: 0.8                # fct_labeling_plan: P(the labels settle it)
@@ -453,6 +457,16 @@ def _min_judge_coverage(raw: Mapping[str, Any], problems: list[str]) -> float | 
     return float(value)
 
 
+def _flag(raw: Mapping[str, Any], key: str, default: bool, problems: list[str]) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        problems.append(
+            f"{key}: expected true or false (unquoted), got {type(value).__name__} {value!r}"
+        )
+        return default
+    return value
+
+
 def _max_plausible_ratio(raw: Mapping[str, Any], problems: list[str]) -> float | None:
     key = "max_plausible_ratio"
     value = raw.get(key, DEFAULT_MAX_PLAUSIBLE_RATIO)
@@ -580,6 +594,7 @@ _TOP_KEYS = {
     "max_plausible_ratio",
     "judge_region_check_alpha",
     "min_judge_coverage",
+    "hold_on_judge_drift",
     "max_worse_task_types",
     "min_human_labels_per_model",
     "labeling_assurance",
@@ -662,6 +677,7 @@ def _build_policy(
     plausible = _max_plausible_ratio(raw, problems)
     judge_alpha = _judge_region_check_alpha(raw, problems)
     judge_coverage = _min_judge_coverage(raw, problems)
+    hold_on_drift = _flag(raw, "hold_on_judge_drift", True, problems)
     max_worse = _count(raw, "max_worse_task_types", 0, "", problems, nullable=True)
     min_labels = _count(raw, "min_human_labels_per_model", 100, "", problems)
     assurance = _probability(raw, "labeling_assurance", 0.8, "", problems)
@@ -678,4 +694,5 @@ def _build_policy(
         max_plausible_ratio=plausible,
         judge_region_check_alpha=judge_alpha,
         min_judge_coverage=judge_coverage,
+        hold_on_judge_drift=hold_on_drift,
     )

@@ -51,6 +51,7 @@ _PRIORITY = {
     "error_rate_diff": 6,
     "human_label_coverage": 7,
     "judge_coverage": 8,
+    "judge_drift": 9,
 }
 
 

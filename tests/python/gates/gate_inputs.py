@@ -194,6 +194,25 @@ def good_task_quality(n=2000) -> pd.DataFrame:
     )
 
 
+def steady_drift(metrics=METRICS, judge="judge-a", flagged=()) -> pd.DataFrame:
+    """The latest week of fct_judge_agreement_over_time per metric; ``flagged``: drifted ones."""
+    return pd.DataFrame(
+        [
+            {
+                "judge_id": judge,
+                "metric": metric,
+                "week_start": pd.Timestamp("2026-01-05").date(),
+                "is_drift_flagged": metric in flagged,
+                "drift_reason": "specificity 0.52 vs 0.84 before" if metric in flagged else None,
+                "prob_worse": 0.4,
+                "prob_sensitivity_worse": 0.3,
+                "prob_specificity_worse": 0.99 if metric in flagged else 0.2,
+            }
+            for metric in metrics
+        ]
+    )
+
+
 def all_good_inputs() -> dict:
     return {
         "comparisons": good_comparisons(),
@@ -202,4 +221,5 @@ def all_good_inputs() -> dict:
         "systems_traces": equal_systems(),
         "task_quality": good_task_quality(),
         "models": models_frame(),
+        "judge_drift": steady_drift(),
     }

@@ -13,6 +13,7 @@ from gate_inputs import (
     good_task_quality,
     models_frame,
     posterior,
+    steady_drift,
     systems_traces,
 )
 
@@ -78,6 +79,17 @@ def test_a_candidate_whose_traces_went_unjudged_in_a_region_does_not_ship():
     assert "cand in eu-west 60.0% (900 of 1,500)" in verdict["summary"]
     # Turned off, the gate is neither evaluated nor required.
     off = {"min_judge_coverage": None}
+    assert _verdict(_evaluate(inputs, policy=off), policy=off).iloc[0]["verdict"] == "ship"
+
+
+def test_a_drifting_judge_keeps_a_good_candidate_from_shipping():
+    inputs = {**all_good_inputs(), "judge_drift": steady_drift(flagged=("correctness",))}
+    gates = _evaluate(inputs)
+    assert list(gates.loc[gates.status != "pass", "gate_id"]) == ["judge_drift"]
+    verdict = _verdict(gates).iloc[0]
+    assert verdict["verdict"] == "needs_more_labels"
+    assert "the judge drifted: judge-a on correctness" in verdict["summary"]
+    off = {"hold_on_judge_drift": False}
     assert _verdict(_evaluate(inputs, policy=off), policy=off).iloc[0]["verdict"] == "ship"
 
 

@@ -7,12 +7,14 @@ from gate_inputs import (
     good_comparisons,
     good_posteriors,
     posterior,
+    steady_drift,
 )
 
 from llm_migration.gates import GatePolicy
 from llm_migration.gates.evidence import (
     human_label_coverage_gates,
     judge_coverage_gates,
+    judge_drift_gates,
     sampler_convergence_gates,
 )
 
@@ -197,3 +199,40 @@ def test_judge_coverage_is_a_required_gate_unless_turned_off():
     for bad in (0, 1.5, "0.9", float("nan")):
         with pytest.raises(ValueError, match="min_judge_coverage"):
             GatePolicy.from_vars({"min_judge_coverage": bad})
+
+
+def test_a_judge_flagged_for_drift_holds_the_metric_open():
+    metrics = ["correctness", "style"]
+    rows = judge_drift_gates(steady_drift(metrics, flagged=("style",)), "cand", metrics)
+    by_metric = {row["metric"]: row for row in rows}
+    assert by_metric["correctness"]["status"] == "pass"
+    assert (
+        "no drift flagged for judge-a on correctness in the week of 2026-01-05"
+        in (by_metric["correctness"]["reason"])
+    )
+    drifted = by_metric["style"]
+    assert drifted["status"] == "inconclusive"
+    assert drifted["observed_value"] == pytest.approx(0.99)
+    assert "judge-a on style in the week of 2026-01-05 (specificity 0.52" in drifted["reason"]
+    assert "Label a fresh random sample of the latest traces" in drifted["reason"]
+
+
+def test_judge_drift_without_an_assessment_is_never_passed():
+    # No latest-week row for the metric (no labelled pairs of its judge), no frame at all, or a
+    # flag that is missing: not decided.
+    (absent,) = judge_drift_gates(steady_drift(["style"]), "cand", ["correctness"])
+    (none,) = judge_drift_gates(None, "cand", ["correctness"])
+    (unknown,) = judge_drift_gates(
+        steady_drift().assign(is_drift_flagged=None), "cand", ["correctness"]
+    )
+    for row in (absent, none, unknown):
+        assert row["status"] == "inconclusive"
+    assert "no drift assessment of the primary judge on correctness" in absent["reason"]
+
+
+def test_judge_drift_is_a_required_gate_unless_turned_off():
+    assert "judge_drift" in GatePolicy.from_vars({}).enabled_gate_ids
+    off = GatePolicy.from_vars({"hold_on_judge_drift": False})
+    assert "judge_drift" not in off.enabled_gate_ids
+    with pytest.raises(ValueError, match="hold_on_judge_drift: expected true or false"):
+        GatePolicy.from_vars({"hold_on_judge_drift": "false"})
