@@ -1,7 +1,8 @@
-"""Gates on the evidence itself: is the fit trustworthy, are there enough human labels.
+"""Gates on the evidence itself: is the fit trustworthy, are there enough human labels, did the
+judge score the traces, is it still the judge it was calibrated as.
 
-Neither gate can fail: weak evidence never proves a candidate worse. Both are inconclusive (so
-the candidate cannot ship) until the evidence is there; neither ever passes by default.
+None of them can fail: weak evidence never proves a candidate worse. Each is inconclusive (so
+the candidate cannot ship) until the evidence is there; none ever passes by default.
 
 * ``sampler_convergence`` (per candidate): the fits that produced the candidate's comparisons are
   found by ``run_id`` in fct_sampler_diagnostics. Pass when each is ``is_trusted`` = true;
