@@ -782,3 +782,30 @@ def test_a_refresh_under_other_verdict_spellings_asks_for_a_full_refresh(tmp_pat
         "where rejection_reason like '%cannot be read%unsure%'",
     )
     assert reasons.n.item() == 0
+
+
+@pytest.mark.dbt
+def test_a_time_zone_name_in_one_row_does_not_shift_the_rows_after_it(tmp_path):
+    # A review's case: DuckDB's cast to timestamptz kept the zone of a text naming one
+    # ("... Asia/Tokyo") for the texts without an offset after it in the same vector (up to 2,047
+    # rows), so one such row moved the created_at of the traces after it by 9 hours, silently.
+    inputs, _ = demo.generate(SMALL)
+    traces = inputs["traces"].copy()
+    traces["created_at"] = traces["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    traces.loc[0, "created_at"] = "2026-10-21 10:00:00 Asia/Tokyo"
+    inputs["traces"] = traces
+    folder = _csv_inputs(tmp_path, "zone_name", inputs)
+    database = tmp_path / "zone_name.duckdb"
+    run_dbt(
+        ["run", "--select", "+int_traces_checked"],
+        database,
+        {"llm_migration_input_dir": str(folder)},
+    )
+    read = query(
+        database,
+        "select strftime(created_at, '%Y-%m-%d %H:%M:%S') as created_at "
+        "from int_traces_checked order by source_row_number",
+    ).created_at
+    expected = traces["created_at"].tolist()
+    expected[0] = "2026-10-21 01:00:00"
+    assert read.tolist() == expected
