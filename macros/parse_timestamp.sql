@@ -22,7 +22,30 @@
     -#}
     case
         when regexp_matches({{ expression }}, '[A-Za-z]{2}')
-            then cast(try_cast({{ expression }} as timestamptz) as timestamp)
+            then case
+                when {{ llm_migration.zone_abbreviation(expression) }} is null
+                    then cast(try_cast({{ expression }} as timestamptz) as timestamp)
+            end
         else cast(try_cast({{ expression }} as timestamptz) as timestamp)
     end
+{% endmacro %}
+
+{% macro zone_abbreviation(expression) %}
+    {#-
+        The time zone abbreviation a timestamp text ends with (BST, CST, IST; upper case), else
+        null. Several zones share each, and DuckDB reads them as the legacy zone ids of ICU:
+        BST as Bangladesh (+06), AST as Alaska, NST as New Zealand, CST as Chicago, PST with
+        summer time; so its parse_timestamp gives null for them and staging says why. UTC and GMT
+        are not abbreviations of that kind. The default: none (the engine's cast decides).
+    -#}
+    {{ return(adapter.dispatch('zone_abbreviation', 'llm_migration')(expression)) }}
+{% endmacro %}
+
+{% macro default__zone_abbreviation(expression) %}
+    cast(null as {{ dbt.type_string() }})
+{% endmacro %}
+
+{% macro duckdb__zone_abbreviation(expression) %}
+    {%- set letters = "upper(regexp_extract(" ~ expression ~ ", '[0-9]\s*([A-Za-z]{2,5})\s*$', 1))" -%}
+    case when {{ letters }} not in ('', 'UTC', 'GMT', 'UT', 'UCT', 'ZULU') then {{ letters }} end
 {% endmacro %}

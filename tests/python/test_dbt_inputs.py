@@ -809,3 +809,51 @@ def test_a_time_zone_name_in_one_row_does_not_shift_the_rows_after_it(tmp_path):
     expected = traces["created_at"].tolist()
     expected[0] = "2026-10-21 01:00:00"
     assert read.tolist() == expected
+
+
+@pytest.mark.dbt
+def test_a_time_zone_abbreviation_is_rejected_not_read_as_another_zone(tmp_path):
+    # DuckDB reads a zone abbreviation as ICU's legacy zone id of that name: "10:00 BST" (British
+    # summer time, +01) as Bangladesh time (+06), AST (Atlantic) as Alaska, NST (Newfoundland)
+    # as New Zealand. Those times were kept, hours off. A zone name or an offset is read.
+    inputs, _ = demo.generate(SMALL)
+    traces = inputs["traces"].copy()
+    traces["created_at"] = traces["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    written = {
+        "tr-0000000": "2026-10-21 10:00:00 BST",
+        "tr-0000001": "2026-01-21 10:00:00 AST",
+        "tr-0000002": "2026-10-21 10:00:00 Europe/London",
+        "tr-0000003": "2026-10-21 10:00:00 UTC",
+    }
+    traces["created_at"] = traces.trace_id.map(written).fillna(traces.created_at)
+    inputs["traces"] = traces
+    labels = inputs["human_labels"].copy()
+    labels["labeled_at"] = labels["labeled_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    labels.loc[0, "labeled_at"] = "2026-01-21 10:00:00 nst"
+    inputs["human_labels"] = labels
+    folder = _csv_inputs(tmp_path, "zone_abbreviation", inputs)
+    database = tmp_path / "zone_abbreviation.duckdb"
+    variables = {"llm_migration_input_dir": str(folder)}
+    run_dbt(["run", "--select", "+int_labels_checked"], database, variables)
+    read = query(
+        database,
+        "select trace_id, strftime(created_at, '%Y-%m-%d %H:%M') as created_at, rejection_reason "
+        f"from int_traces_checked where trace_id in {tuple(written)} order by trace_id",
+    )
+    assert read.created_at.tolist()[2:] == ["2026-10-21 09:00", "2026-10-21 10:00"]
+    assert read.rejection_reason.fillna("kept").tolist() == [
+        "created_at names its time zone by an abbreviation that several zones share (BST): "
+        "write an offset (+01:00) or a zone name (Europe/London): 2026-10-21 10:00:00 BST",
+        "created_at names its time zone by an abbreviation that several zones share (AST): "
+        "write an offset (+01:00) or a zone name (Europe/London): 2026-01-21 10:00:00 AST",
+        "kept",
+        "kept",
+    ]
+    label = query(
+        database,
+        "select labeled_at, rejection_reason from int_labels_checked where source_row_number = 1",
+    ).iloc[0]
+    assert pd.isna(label.labeled_at)
+    assert label.rejection_reason.startswith(
+        "labeled_at names its time zone by an abbreviation that several zones share (NST)"
+    )
