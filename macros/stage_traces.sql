@@ -58,7 +58,8 @@ renamed as (
         case when not {{ llm_migration.is_one_of('status_token', no_status) }} then status_token end as status,
         case
             when not {{ llm_migration.is_one_of('status_token', no_status) }}
-                then not {{ llm_migration.is_one_of('status_token', ['ok', 'success', 'succeeded', 'completed', 'complete', '200']) }}
+                {#- 200.0: a column of HTTP codes with a missing value is float in pandas (and Parquet, JSON). -#}
+                then not {{ llm_migration.is_one_of('status_token', ['ok', 'success', 'succeeded', 'completed', 'complete', '200', '200.0']) }}
         end as is_error,
         case
             when nullif(trim(trace_id), '') is null then 'missing required value: trace_id'

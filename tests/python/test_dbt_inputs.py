@@ -857,3 +857,35 @@ def test_a_time_zone_abbreviation_is_rejected_not_read_as_another_zone(tmp_path)
     assert label.rejection_reason.startswith(
         "labeled_at names its time zone by an abbreviation that several zones share (NST)"
     )
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize("format_", ["parquet", "jsonl"])
+def test_http_status_codes_as_floats_read_200_as_a_success(tmp_path, format_):
+    # A column of HTTP codes with a missing value is float in pandas, so it arrives as 200.0
+    # (Parquet double, JSON number, pandas CSV). "200.0" was not a success: every successful
+    # call counted as an error, silently.
+    inputs, _ = demo.generate(SMALL)
+    traces = inputs["traces"].copy()
+    traces["status"] = [
+        None if i % 10 == 0 else 500.0 if i % 7 == 0 else 200.0 for i in traces.index
+    ]
+    inputs["traces"] = traces
+    folder = tmp_path / f"float_status_{format_}"
+    demo.write_inputs(inputs, folder, {**dict.fromkeys(INPUT_NAMES, "csv"), "traces": format_})
+    database = tmp_path / f"float_status_{format_}.duckdb"
+    run_dbt(
+        ["run", "--select", "+int_traces_checked"],
+        database,
+        {"llm_migration_input_dir": str(folder)},
+    )
+    read = query(
+        database,
+        "select is_error, count(*) as n from int_traces_checked "
+        "where rejection_reason is null group by all",
+    )
+    counts = {
+        (None if pd.isna(k) else bool(k)): n for k, n in zip(read.is_error, read.n, strict=True)
+    }
+    expected = traces.status.map({200.0: False, 500.0: True}).value_counts(dropna=False)
+    assert counts == {(None if pd.isna(k) else k): n for k, n in expected.items()}
