@@ -7,12 +7,16 @@
 {% endmacro %}
 
 {% macro duckdb__read_input_file(path, format) %}
-    {#- CSV is read as text so the raw row is kept exactly as written; typing is staging's job. -#}
+    {#-
+        CSV is read as text so the raw row is kept exactly as written; typing is staging's job.
+        comment = '': no comment character, else the sniffer may take '#' for one when many rows
+        begin with it (ids like #123) and skip those rows without a word.
+    -#}
     {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
     {%- if format == 'parquet' -%}
         read_parquet({{ quoted }})
     {%- elif format == 'csv' -%}
-        read_csv({{ quoted }}, header = true, all_varchar = true)
+        read_csv({{ quoted }}, header = true, all_varchar = true, comment = '')
     {%- else -%}
         read_json({{ quoted }}, format = 'newline_delimited')
     {%- endif -%}
