@@ -45,7 +45,8 @@
         from a sample of rows, so a key first seen beyond it (a field added in a later version
         of the logger) was silently dropped, and two spellings differing in case were renamed
         (judgement_1) and read as nulls. Stops with an error naming the records that are not
-        objects (they made DuckDB report the file as empty) and keys that differ only in case.
+        objects (they made DuckDB report the file as empty), keys that differ only in case and
+        keys a record names more than once.
         Records are counted as the input's row numbers are (non-empty lines, from 1).
     -#}
     {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
@@ -62,10 +63,30 @@
             where ~ ": every line of a JSON lines file must be one object ({\"trace_id\": ...}); "
             ~ listed | join(', ') ~ " (records counted as non-empty lines, from 1)") }}
     {%- endif -%}
+    {#- copies: the most times one record names the key. -#}
     {%- set found = run_query(
-        "select key from (select unnest(json_keys(json)) as key, record from " ~ records ~ ") "
+        "select key, max(copies) as copies from (select key, record, count(*) as copies from "
+        ~ "(select unnest(json_keys(json)) as key, record from " ~ records ~ ") group by key, record) "
         ~ "group by key order by min(record), key") -%}
     {%- set keys = found.columns[0].values() | list -%}
+    {#-
+        A record naming a key twice ({"label": "yes", ..., "label": "no"}) was read with its
+        first value, where Python's json and JavaScript take the last: which one is meant is
+        unknowable.
+    -#}
+    {%- set repeated = [] -%}
+    {%- for row in found.rows if row[1] > 1 -%}
+        {%- do repeated.append(row[0]) -%}
+    {%- endfor -%}
+    {%- if repeated -%}
+        {%- set first = run_query(
+            "select min(record) from (select record from (select record, unnest(json_keys(json)) as key from "
+            ~ records ~ ") group by record, key having count(*) > 1)") -%}
+        {{ exceptions.raise_compiler_error(
+            where ~ ": a record names the same key more than once (" ~ repeated | join(', ')
+            ~ "; first in record " ~ first.rows[0][0] ~ ", records counted as non-empty lines, from 1). "
+            ~ "JSON readers disagree on which value counts, so keep one.") }}
+    {%- endif -%}
     {%- set by_lower = {} -%}
     {%- for key in keys -%}
         {%- do by_lower.setdefault(key | lower, []).append(key) -%}

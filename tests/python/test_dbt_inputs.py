@@ -906,3 +906,23 @@ def test_csv_rows_beginning_with_a_hash_are_read_not_taken_for_comments(tmp_path
     run_dbt(["run", "--select", "base_traces"], database, {"llm_migration_input_dir": str(folder)})
     read = query(database, "select trace_id from base_traces order by source_row_number")
     assert read.trace_id.tolist() == traces.trace_id.tolist()
+
+
+@pytest.mark.dbt
+def test_a_jsonl_record_naming_a_key_twice_stops_the_build(tmp_path):
+    # {"label": "correct", ..., "label": "incorrect"} was read as correct (DuckDB takes the
+    # first value) where Python's json and JavaScript read incorrect: a verdict of unknowable
+    # polarity was kept.
+    inputs, _ = demo.generate(SMALL)
+    formats = {**dict.fromkeys(INPUT_NAMES, "csv"), "human_labels": "jsonl"}
+    folder = tmp_path / "repeated_key"
+    demo.write_inputs(inputs, folder, formats)
+    path = folder / "human_labels.jsonl"
+    lines = path.read_text().splitlines()
+    lines[4] = lines[4].rstrip("}") + ', "label": "no"}'
+    path.write_text("\n".join(lines) + "\n")
+    result = _failed_build(tmp_path, folder, "base_human_labels")
+    assert (
+        f"input 'human_labels' ({path}): a record names the same key more than once (label; "
+        "first in record 5"
+    ) in " ".join(result.stdout.split())
