@@ -78,9 +78,13 @@
                 {%- do present.update({row[0] | lower: row[0]}) -%}
                 {%- do delivered_types.update({row[0] | lower: row[1] | upper}) -%}
             {%- endfor -%}
-            {#- DuckDB renames a repeated header (label, label_1): which one is meant is unknowable. -#}
+            {#-
+                DuckDB renames a repeated header (label, label_1): which one is meant is unknowable.
+                A Parquet file's columns differing only in case (label, Label) are renamed alike,
+                and Label was ignored without a word.
+            -#}
             {%- set repeated = [] -%}
-            {%- for name in present if format == 'csv' -%}
+            {%- for name in present if format in ('csv', 'parquet') -%}
                 {%- set match = modules.re.match('^(.+)_[0-9]+$', name) -%}
                 {%- if match and match.group(1) in present and match.group(1) in contract.required + contract.optional -%}
                     {%- do repeated.append(match.group(1)) -%}
@@ -88,8 +92,11 @@
             {%- endfor -%}
             {%- if repeated -%}
                 {{ exceptions.raise_compiler_error(
-                    "input '" ~ input_name ~ "' (" ~ location ~ "): the header names "
-                    ~ repeated | unique | join(', ') ~ " more than once; keep one column of each name") }}
+                    "input '" ~ input_name ~ "' (" ~ location ~ "): "
+                    ~ ("the header names " if format == 'csv' else "the file has columns named ")
+                    ~ repeated | unique | join(', ') ~ " more than once"
+                    ~ ("" if format == 'csv' else " (column names are matched without regard to case)")
+                    ~ "; keep one column of each name") }}
             {%- endif -%}
         {%- endif -%}
         {%- set missing = [] -%}

@@ -926,3 +926,24 @@ def test_a_jsonl_record_naming_a_key_twice_stops_the_build(tmp_path):
         f"input 'human_labels' ({path}): a record names the same key more than once (label; "
         "first in record 5"
     ) in " ".join(result.stdout.split())
+
+
+@pytest.mark.dbt
+def test_parquet_columns_differing_only_in_case_stop_the_build(tmp_path):
+    # A Parquet file with columns label and Label: DuckDB renamed the second Label_1 and it was
+    # ignored, so every label was read from the other column (a CSV header naming a column
+    # twice already stopped the build).
+    inputs, _ = demo.generate(SMALL)
+    labels = inputs["human_labels"].copy()
+    labels["Label"] = labels["label"]
+    labels["label"] = "no"
+    inputs["human_labels"] = labels
+    folder = tmp_path / "case_columns"
+    demo.write_inputs(
+        inputs, folder, {**dict.fromkeys(INPUT_NAMES, "csv"), "human_labels": "parquet"}
+    )
+    result = _failed_build(tmp_path, folder, "base_human_labels")
+    assert (
+        f"input 'human_labels' ({folder / 'human_labels.parquet'}): the file has columns named "
+        "label more than once (column names are matched without regard to case)"
+    ) in " ".join(result.stdout.split())
