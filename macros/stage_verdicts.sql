@@ -11,7 +11,11 @@ with
 
 source as (
 
-    select * from {{ source_relation }}
+    {#- The time's text, with a missing-value marker of an export read as no time. -#}
+    select
+        *,
+        {{ llm_migration.optional_value(time_column) }} as time_given
+    from {{ source_relation }}
 
 ),
 
@@ -26,7 +30,7 @@ tokenised as (
         *,
         {{ llm_migration.normalise_metric('metric') }} as first_metric_name,
         {{ llm_migration.verdict_token(text_column) }} as verdict_token,
-        coalesce({{ time_column }}_value, {{ llm_migration.parse_timestamp("nullif(trim(" ~ time_column ~ "), '')") }}) as time_utc
+        coalesce({{ time_column }}_value, {{ llm_migration.parse_timestamp('time_given') }}) as time_utc
     from source
 
 ),
@@ -109,9 +113,9 @@ renamed as (
             when nullif(trim({{ text_column }}), '') is null then 'missing required value: {{ text_column }}'
             when is_verdict_positive is null
                 then {{ dbt.concat(["'" ~ text_column ~ " cannot be read as a '", "metric_name", "' " ~ verdict_noun ~ ": '", "substr(" ~ text_column ~ ", 1, 80)"]) }}
-            when time_utc is null and {{ llm_migration.zone_abbreviation(time_column) }} is not null
+            when time_utc is null and {{ llm_migration.zone_abbreviation('time_given') }} is not null
                 then {{ dbt.concat(["'" ~ time_column ~ " names its time zone by an abbreviation that several zones share ('", llm_migration.zone_abbreviation(time_column), "'): write an offset (+01:00) or a zone name (Europe/London): '", "substr(" ~ time_column ~ ", 1, 80)"]) }}
-            when nullif(trim({{ time_column }}), '') is not null and time_utc is null
+            when time_given is not null and time_utc is null
                 then {{ dbt.concat(["'" ~ time_column ~ " is not a timestamp: '", "substr(" ~ time_column ~ ", 1, 80)"]) }}
             when time_utc is not null and not {{ llm_migration.is_plausible_timestamp('time_utc', earliest='1970-01-01') }}
                 then {{ dbt.concat(["'" ~ time_column ~ " is outside 1970-2199: '", "cast(time_utc as " ~ dbt.type_string() ~ ")"]) }}

@@ -111,7 +111,7 @@ def _broken_inputs() -> dict[str, pd.DataFrame]:
         {**first, "trace_id": "dup-exact"},
         {**first, "trace_id": "dup-exact"},
         # an unreadable copy, then the corrected one: the corrected one is kept
-        {**first, "trace_id": "dup-fixed", "latency_ms": "n/a"},
+        {**first, "trace_id": "dup-fixed", "latency_ms": "12ms"},
         {**first, "trace_id": "dup-fixed"},
     ]
     traces = pd.concat([traces.astype(object), pd.DataFrame(bad_traces)], ignore_index=True)
@@ -283,7 +283,7 @@ def test_broken_inputs_are_rejected_with_reasons_and_the_rest_builds(tmp_path):
     assert reasons("traces", "trace_id=dup-exact") == [
         "exact duplicate of an earlier row for this trace_id"
     ]
-    assert reasons("traces", "trace_id=dup-fixed") == ["latency_ms is not a number: n/a"]
+    assert reasons("traces", "trace_id=dup-fixed") == ["latency_ms is not a number: 12ms"]
 
     assert reasons("judge_scores", "trace_id=no-such-trace") == [
         "unknown trace_id: no-such-trace (not in the traces input)"
@@ -468,7 +468,7 @@ def test_jsonl_values_of_mixed_types_read_like_csv_text(tmp_path):
     _rewrite_jsonl(mixed / "human_labels.jsonl", 5, "label", lambda v: as_boolean.get(v, v))
     lines = (mixed / "judge_scores.jsonl").read_text().splitlines()
     last = json.loads(lines[-1])
-    lines[-1] = json.dumps({**last, "scored_at": "n/a"})
+    lines[-1] = json.dumps({**last, "scored_at": "last week"})
     (mixed / "judge_scores.jsonl").write_text("\n".join(lines) + "\n")
     labels = [json.loads(line)["label"] for line in (mixed / "human_labels.jsonl").open()]
     assert sum(isinstance(label, bool) for label in labels) > 20
@@ -499,7 +499,7 @@ def test_jsonl_values_of_mixed_types_read_like_csv_text(tmp_path):
         tables["plain"]["int_judgements_checked"],
         tables["mixed"]["int_judgements_checked"],
     )
-    assert mixed_scores["rejection_reason"].iloc[-1] == "scored_at is not a timestamp: n/a"
+    assert mixed_scores["rejection_reason"].iloc[-1] == "scored_at is not a timestamp: last week"
     pd.testing.assert_frame_equal(
         plain_scores.iloc[:-1].drop(columns="scored_at"),
         mixed_scores.iloc[:-1].drop(columns="scored_at"),
@@ -947,3 +947,43 @@ def test_parquet_columns_differing_only_in_case_stop_the_build(tmp_path):
         f"input 'human_labels' ({folder / 'human_labels.parquet'}): the file has columns named "
         "label more than once (column names are matched without regard to case)"
     ) in " ".join(result.stdout.split())
+
+
+@pytest.mark.dbt
+def test_missing_value_markers_in_optional_numbers_and_times_are_no_value(tmp_path):
+    # R writes NA, SQL exports NULL and Python None for a missing value. In status they were
+    # already no status; in latency_ms they rejected the whole trace ("latency_ms is not a
+    # number: NA"), taking a timed-out call out of the latency budget that counts it as
+    # unbounded, and in labeled_at they rejected the label.
+    inputs, _ = demo.generate(SMALL)
+    traces = inputs["traces"].astype(object)
+    markers = {
+        "latency_ms": "NA",
+        "input_tokens": "None",
+        "output_tokens": "n/a",
+        "cost_usd": "NULL",
+    }
+    for i, (column, marker) in enumerate(markers.items()):
+        traces.loc[i, column] = marker
+    inputs["traces"] = traces
+    labels = inputs["human_labels"].copy()
+    labels["labeled_at"] = labels["labeled_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    labels.loc[0, "labeled_at"] = "NA"
+    inputs["human_labels"] = labels
+    folder = _csv_inputs(tmp_path, "markers", inputs)
+    database = tmp_path / "markers.duckdb"
+    variables = {"llm_migration_input_dir": str(folder)}
+    run_dbt(["run", "--select", "+int_labels_checked"], database, variables)
+    read = query(
+        database,
+        "select latency_ms, input_tokens, output_tokens, cost_usd, rejection_reason "
+        "from int_traces_checked where source_row_number <= 4 order by source_row_number",
+    )
+    assert read.rejection_reason.isna().all(), read.rejection_reason.tolist()
+    for i, column in enumerate(markers):
+        assert pd.isna(read.loc[i, column]) and read[column].notna().sum() == 3
+    label = query(
+        database,
+        "select labeled_at, rejection_reason from int_labels_checked where source_row_number = 1",
+    ).iloc[0]
+    assert pd.isna(label.labeled_at) and pd.isna(label.rejection_reason)
