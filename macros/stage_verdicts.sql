@@ -112,6 +112,9 @@ renamed as (
                 then {{ dbt.concat(["'unknown metric: '", "substr(metric, 1, 80)", "' (configured: " ~ llm_migration.metric_names() | join(', ') ~ ")'"]) }}
             when nullif(trim({{ text_column }}), '') is null then 'missing required value: {{ text_column }}'
             when is_verdict_positive is null
+                and lower({{ text_column }}) like '%<assessment>%</assessment>%<assessment>%</assessment>%'
+                then {{ dbt.concat(["'" ~ text_column ~ " holds several <assessment> tags that do not give one '", "metric_name", "' " ~ verdict_noun ~ ": '", "substr(" ~ text_column ~ ", 1, 80)"]) }}
+            when is_verdict_positive is null
                 then {{ dbt.concat(["'" ~ text_column ~ " cannot be read as a '", "metric_name", "' " ~ verdict_noun ~ ": '", "substr(" ~ text_column ~ ", 1, 80)"]) }}
             when time_utc is null and {{ llm_migration.zone_abbreviation('time_given') }} is not null
                 then {{ dbt.concat(["'" ~ time_column ~ " names its time zone by an abbreviation that several zones share ('", llm_migration.zone_abbreviation(time_column), "'): write an offset (+01:00) or a zone name (Europe/London): '", "substr(" ~ time_column ~ ", 1, 80)"]) }}

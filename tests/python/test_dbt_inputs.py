@@ -987,3 +987,39 @@ def test_missing_value_markers_in_optional_numbers_and_times_are_no_value(tmp_pa
         "select labeled_at, rejection_reason from int_labels_checked where source_row_number = 1",
     ).iloc[0]
     assert pd.isna(label.labeled_at) and pd.isna(label.rejection_reason)
+
+
+@pytest.mark.dbt
+def test_assessment_tags_that_disagree_are_not_read_as_the_first(tmp_path):
+    # A judge restating its instructions before its verdict was read as the first tag: here a
+    # correct verdict where the judge said incorrect.
+    inputs, _ = demo.generate(SMALL)
+    scores = inputs["judge_scores"].copy()
+    rows = scores.index[scores.metric == "correctness"][:3]
+    scores.loc[rows[0], "judgement"] = (
+        "Answer <assessment>correct</assessment> or <assessment>incorrect</assessment>.\n"
+        "The answer misses the point. <assessment>incorrect</assessment>"
+    )
+    scores.loc[rows[1], "judgement"] = (
+        "<assessment>Correct</assessment> (restated: <assessment> correct </assessment>)"
+    )
+    scores.loc[rows[2], "judgement"] = (
+        "<assessment>unsure</assessment><assessment>unsure</assessment>"
+    )
+    inputs["judge_scores"] = scores
+    folder = _csv_inputs(tmp_path, "several_tags", inputs)
+    database = tmp_path / "several_tags.duckdb"
+    variables = {"llm_migration_input_dir": str(folder)}
+    run_dbt(["run", "--select", "+int_judgements_checked"], database, variables)
+    read = query(
+        database,
+        "select is_judge_positive, rejection_reason from int_judgements_checked "
+        f"where source_row_number in {tuple(int(i) + 1 for i in rows)} order by source_row_number",
+    )
+    assert pd.isna(read.is_judge_positive[0])
+    assert read.rejection_reason[0].startswith(
+        "judgement holds several <assessment> tags that do not give one correctness verdict: "
+        "Answer <assessment>correct</assessment> or <assessment>incorrect</assessment>."
+    )
+    assert read.is_judge_positive[1] and pd.isna(read.rejection_reason[1])
+    assert read.rejection_reason[2].startswith("judgement holds several <assessment> tags")
