@@ -46,18 +46,21 @@
         of the logger) was silently dropped, and two spellings differing in case were renamed
         (judgement_1) and read as nulls. Stops with an error naming the records that are not
         objects (they made DuckDB report the file as empty), keys that differ only in case and
-        keys a record names more than once.
+        keys a record names more than once, and the records that are not valid JSON: DuckDB's
+        own error for those named the line after the bad one ("line 4" for line 3), so they are
+        read as nulls here (ignore_errors) to be named right; the input itself is read without
+        ignore_errors once this check passed.
         Records are counted as the input's row numbers are (non-empty lines, from 1).
     -#}
     {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
     {%- set where = "input '" ~ input_name ~ "' (" ~ path ~ ")" -%}
-    {%- set records = "(select row_number() over () as record, json from read_ndjson_objects(" ~ quoted ~ "))" -%}
+    {%- set records = "(select row_number() over () as record, json from read_ndjson_objects(" ~ quoted ~ ", ignore_errors = true))" -%}
     {%- set not_objects = run_query(
-        "select record, json_type(json) from " ~ records ~ " where json_type(json) <> 'OBJECT' order by record limit 5") -%}
+        "select record, json_type(json) from " ~ records ~ " where json is null or json_type(json) <> 'OBJECT' order by record limit 5") -%}
     {%- if not_objects.rows | length > 0 -%}
         {%- set listed = [] -%}
         {%- for row in not_objects.rows -%}
-            {%- do listed.append("record " ~ row[0] ~ " is " ~ (row[1] | lower)) -%}
+            {%- do listed.append("record " ~ row[0] ~ (" is not valid JSON" if row[1] is none else " is " ~ (row[1] | lower))) -%}
         {%- endfor -%}
         {{ exceptions.raise_compiler_error(
             where ~ ": every line of a JSON lines file must be one object ({\"trace_id\": ...}); "

@@ -1023,3 +1023,20 @@ def test_assessment_tags_that_disagree_are_not_read_as_the_first(tmp_path):
     )
     assert read.is_judge_positive[1] and pd.isna(read.rejection_reason[1])
     assert read.rejection_reason[2].startswith("judgement holds several <assessment> tags")
+
+
+@pytest.mark.dbt
+def test_a_jsonl_line_that_is_not_json_is_named_by_its_record(tmp_path):
+    # DuckDB's own error named the line after the bad one ("line 4" for line 3).
+    inputs, _ = demo.generate(SMALL)
+    formats = {**dict.fromkeys(INPUT_NAMES, "csv"), "judge_scores": "jsonl"}
+    folder = tmp_path / "malformed"
+    demo.write_inputs(inputs, folder, formats)
+    path = folder / "judge_scores.jsonl"
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2][:-5]  # cut short: line 3 is no JSON
+    path.write_text("\n".join(lines) + "\n")
+    result = _failed_build(tmp_path, folder, "base_judge_scores")
+    assert "every line of a JSON lines file must be one object" in result.stdout
+    assert "record 3 is not valid JSON" in result.stdout
+    assert "in line 4" not in result.stdout
