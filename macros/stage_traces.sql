@@ -9,13 +9,7 @@ with
 
 source as (
 
-    {#- The optional numbers' texts, with a missing-value marker of an export read as no value. -#}
-    select
-        *,
-        {%- for column in ['latency_ms', 'input_tokens', 'output_tokens', 'cost_usd'] %}
-        {{ llm_migration.optional_value(column) }} as {{ column }}_given{{ "," if not loop.last }}
-        {%- endfor %}
-    from {{ source_relation }}
+    select * from {{ source_relation }}
 
 ),
 
@@ -31,10 +25,10 @@ typed as (
         coalesce(created_at_value, {{ llm_migration.parse_timestamp("nullif(trim(created_at), '')") }}) as created_at_utc,
         {#- Tabs and line breaks trimmed: "ok<TAB>" is a success, not an error (5.3M rows: cheap). -#}
         {{ llm_migration.normalise_token(llm_migration.trim_whitespace('status')) }} as status_token,
-        coalesce(latency_ms_value, {{ llm_migration.cast_or_null("latency_ms_given", double) }}) as latency_ms_number,
-        coalesce(input_tokens_value, {{ llm_migration.cast_or_null("input_tokens_given", double) }}) as input_tokens_number,
-        coalesce(output_tokens_value, {{ llm_migration.cast_or_null("output_tokens_given", double) }}) as output_tokens_number,
-        coalesce(cost_usd_value, {{ llm_migration.cast_or_null("cost_usd_given", double) }}) as cost_usd_number
+        coalesce(latency_ms_value, {{ llm_migration.cast_or_null("nullif(trim(latency_ms), '')", double) }}) as latency_ms_number,
+        coalesce(input_tokens_value, {{ llm_migration.cast_or_null("nullif(trim(input_tokens), '')", double) }}) as input_tokens_number,
+        coalesce(output_tokens_value, {{ llm_migration.cast_or_null("nullif(trim(output_tokens), '')", double) }}) as output_tokens_number,
+        coalesce(cost_usd_value, {{ llm_migration.cast_or_null("nullif(trim(cost_usd), '')", double) }}) as cost_usd_number
     from source
 
 ),
@@ -81,13 +75,13 @@ renamed as (
                 then {{ dbt.concat(["'created_at is not a timestamp: '", "substr(created_at, 1, 80)"]) }}
             when not {{ llm_migration.is_plausible_timestamp('created_at_utc') }}
                 then {{ dbt.concat(["'created_at is outside 2000-2199: '", "cast(created_at_utc as " ~ dbt.type_string() ~ ")"]) }}
-            when latency_ms_given is not null and latency_ms_number is null
+            when nullif(trim(latency_ms), '') is not null and latency_ms_number is null and not {{ llm_migration.is_missing_marker('latency_ms') }}
                 then {{ dbt.concat(["'latency_ms is not a number: '", "substr(latency_ms, 1, 80)"]) }}
-            when input_tokens_given is not null and input_tokens_number is null
+            when nullif(trim(input_tokens), '') is not null and input_tokens_number is null and not {{ llm_migration.is_missing_marker('input_tokens') }}
                 then {{ dbt.concat(["'input_tokens is not a number: '", "substr(input_tokens, 1, 80)"]) }}
-            when output_tokens_given is not null and output_tokens_number is null
+            when nullif(trim(output_tokens), '') is not null and output_tokens_number is null and not {{ llm_migration.is_missing_marker('output_tokens') }}
                 then {{ dbt.concat(["'output_tokens is not a number: '", "substr(output_tokens, 1, 80)"]) }}
-            when cost_usd_given is not null and cost_usd_number is null
+            when nullif(trim(cost_usd), '') is not null and cost_usd_number is null and not {{ llm_migration.is_missing_marker('cost_usd') }}
                 then {{ dbt.concat(["'cost_usd is not a number: '", "substr(cost_usd, 1, 80)"]) }}
             {#- Casts read 'nan' and 'inf' as numbers (Parquet doubles can hold them too); NaN compares above every number. -#}
             when not (coalesce(latency_ms_number, 0) between -1e308 and 1e308)

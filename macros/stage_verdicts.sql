@@ -11,11 +11,7 @@ with
 
 source as (
 
-    {#- The time's text, with a missing-value marker of an export read as no time. -#}
-    select
-        *,
-        {{ llm_migration.optional_value(time_column) }} as time_given
-    from {{ source_relation }}
+    select * from {{ source_relation }}
 
 ),
 
@@ -30,7 +26,7 @@ tokenised as (
         *,
         {{ llm_migration.normalise_metric('metric') }} as first_metric_name,
         {{ llm_migration.verdict_token(text_column) }} as verdict_token,
-        coalesce({{ time_column }}_value, {{ llm_migration.parse_timestamp('time_given') }}) as time_utc
+        coalesce({{ time_column }}_value, {{ llm_migration.parse_timestamp("nullif(trim(" ~ time_column ~ "), '')") }}) as time_utc
     from source
 
 ),
@@ -116,9 +112,10 @@ renamed as (
                 then {{ dbt.concat(["'" ~ text_column ~ " holds several <assessment> tags that do not give one '", "metric_name", "' " ~ verdict_noun ~ ": '", "substr(" ~ text_column ~ ", 1, 80)"]) }}
             when is_verdict_positive is null
                 then {{ dbt.concat(["'" ~ text_column ~ " cannot be read as a '", "metric_name", "' " ~ verdict_noun ~ ": '", "substr(" ~ text_column ~ ", 1, 80)"]) }}
-            when time_utc is null and {{ llm_migration.zone_abbreviation('time_given') }} is not null
+            when time_utc is null and {{ llm_migration.zone_abbreviation(time_column) }} is not null
                 then {{ dbt.concat(["'" ~ time_column ~ " names its time zone by an abbreviation that several zones share ('", llm_migration.zone_abbreviation(time_column), "'): write an offset (+01:00) or a zone name (Europe/London): '", "substr(" ~ time_column ~ ", 1, 80)"]) }}
-            when time_given is not null and time_utc is null
+            when nullif(trim({{ time_column }}), '') is not null and time_utc is null
+                and not {{ llm_migration.is_missing_marker(time_column) }}
                 then {{ dbt.concat(["'" ~ time_column ~ " is not a timestamp: '", "substr(" ~ time_column ~ ", 1, 80)"]) }}
             when time_utc is not null and not {{ llm_migration.is_plausible_timestamp('time_utc', earliest='1970-01-01') }}
                 then {{ dbt.concat(["'" ~ time_column ~ " is outside 1970-2199: '", "cast(time_utc as " ~ dbt.type_string() ~ ")"]) }}
