@@ -34,7 +34,9 @@
     {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
     {%- set extracted = [] -%}
     {%- for key in keys -%}
-        {%- do extracted.append("json ->> '$.\"" ~ key | replace("'", "''") ~ "\"' as " ~ adapter.quote(key)) -%}
+        {#- A JSON pointer (/key, ~ and / escaped): a JSONPath '$."key"' broke on a key with a double quote. -#}
+        {%- set pointer = '/' ~ key | replace('~', '~0') | replace('/', '~1') -%}
+        {%- do extracted.append("json ->> '" ~ pointer | replace("'", "''") ~ "' as " ~ llm_migration.quote_column(key)) -%}
     {%- endfor -%}
     (select {{ extracted | join(', ') }} from read_ndjson_objects({{ quoted }}))
 {% endmacro %}
@@ -71,7 +73,8 @@
         "select key, max(copies) as copies from (select key, record, count(*) as copies from "
         ~ "(select unnest(json_keys(json)) as key, record from " ~ records ~ ") group by key, record) "
         ~ "group by key order by min(record), key") -%}
-    {%- set keys = found.columns[0].values() | list -%}
+    {#- An empty key ("": ...) can name no column: it is left out. -#}
+    {%- set keys = found.columns[0].values() | reject('equalto', '') | list -%}
     {#-
         A record naming a key twice ({"label": "yes", ..., "label": "no"}) was read with its
         first value, where Python's json and JavaScript take the last: which one is meant is

@@ -16,7 +16,7 @@
     -#}
     hash(
         {%- for column in column_names %}
-        {{ relation_alias }}.{{ adapter.quote(column) }}{{ "," if not loop.last }}
+        {{ relation_alias }}.{{ llm_migration.quote_column(column) }}{{ "," if not loop.last }}
         {%- endfor %}
     )
 {% endmacro %}

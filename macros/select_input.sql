@@ -120,10 +120,10 @@
         {%- set value = none %}
         {%- if column in present and target_type %}
             {%- set value = llm_migration.typed_input_value(
-                'src.' ~ adapter.quote(present[column]), delivered_types[column], target_type) %}
+                'src.' ~ llm_migration.quote_column(present[column]), delivered_types[column], target_type) %}
         {%- endif %}
         {%- if column in present and value is none %}
-        cast({{ adapter.quote(present[column]) }} as {{ dbt.type_string() }}) as {{ column }}
+        cast({{ llm_migration.quote_column(present[column]) }} as {{ dbt.type_string() }}) as {{ column }}
         {%- else %}
         cast(null as {{ dbt.type_string() }}) as {{ column }}
         {%- endif %}

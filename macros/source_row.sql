@@ -7,7 +7,7 @@
     {%- set parts = [] -%}
     {%- for column in column_names -%}
         {%- do parts.append("'" ~ column ~ "='") -%}
-        {%- do parts.append("coalesce(cast(" ~ relation_alias ~ "." ~ adapter.quote(column) ~ " as " ~ dbt.type_string() ~ "), 'null')") -%}
+        {%- do parts.append("coalesce(cast(" ~ relation_alias ~ "." ~ llm_migration.quote_column(column) ~ " as " ~ dbt.type_string() ~ "), 'null')") -%}
         {%- if not loop.last %}{% do parts.append("'; '") %}{% endif -%}
     {%- endfor -%}
     {%- if parts -%}{{ dbt.concat(parts) }}{%- else -%}cast(null as {{ dbt.type_string() }}){%- endif -%}

@@ -1040,3 +1040,30 @@ def test_a_jsonl_line_that_is_not_json_is_named_by_its_record(tmp_path):
     assert "every line of a JSON lines file must be one object" in result.stdout
     assert "record 3 is not valid JSON" in result.stdout
     assert "in line 4" not in result.stdout
+
+
+@pytest.mark.dbt
+def test_extra_columns_with_a_double_quote_or_no_name_are_read_past(tmp_path):
+    # An extra JSON key or CSV header such as reviewer "note" (or a JSON key "") stopped the
+    # build with "Parser Error: syntax error at or near "note"", naming neither the input nor
+    # the column.
+    inputs, _ = demo.generate(SMALL)
+    formats = {**dict.fromkeys(INPUT_NAMES, "csv"), "judge_scores": "jsonl"}
+    folder = tmp_path / "odd_names"
+    inputs["human_labels"] = inputs["human_labels"].assign(**{'reviewer "note"': "fine"})
+    demo.write_inputs(inputs, folder, formats)
+    path = folder / "judge_scores.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[3] = {**rows[3], 'reviewer "note"': "looks fine", "": "x", "a/b~c": "y"}
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    database = tmp_path / "odd_names.duckdb"
+    variables = {"llm_migration_input_dir": str(folder)}
+    run_dbt(
+        ["run", "--select", "+int_labels_checked", "+int_judgements_checked"], database, variables
+    )
+    for name, model in (
+        ("judge_scores", "int_judgements_checked"),
+        ("human_labels", "int_labels_checked"),
+    ):
+        kept = query(database, f"select count(*) as n from {model} where rejection_reason is null")
+        assert kept.n.item() == len(inputs[name])
