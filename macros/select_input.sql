@@ -110,6 +110,19 @@
                 ~ "; found: " ~ (present.values() | list | join(', '))
                 ~ (llm_migration.csv_header_mismatch(location, present | length) if format == 'csv' else '')) }}
         {%- endif -%}
+        {#-
+            Columns outside the contract are not read. Say which: a near miss of an optional
+            column (latency for latency_ms, labelled_at) lost every value of it without a word.
+        -#}
+        {%- set unread = [] -%}
+        {%- for name, delivered in present.items() if name not in contract.required + contract.optional -%}
+            {%- do unread.append(delivered) -%}
+        {%- endfor -%}
+        {%- if unread -%}
+            {%- do log("llm_migration: input '" ~ input_name ~ "' (" ~ location ~ "): column(s) "
+                ~ unread | join(', ') ~ " are not read; its optional columns are "
+                ~ contract.optional | join(', '), info=True) -%}
+        {%- endif -%}
     {%- endif %}
     select
         {{ llm_migration.input_row_number('src', format, present.values() | list) }} as source_row_number,

@@ -1067,3 +1067,20 @@ def test_extra_columns_with_a_double_quote_or_no_name_are_read_past(tmp_path):
     ):
         kept = query(database, f"select count(*) as n from {model} where rejection_reason is null")
         assert kept.n.item() == len(inputs[name])
+
+
+@pytest.mark.dbt
+def test_columns_outside_the_contract_are_named(tmp_path):
+    # A near miss of an optional column (latency for latency_ms) lost every value of it, and
+    # the build said nothing: every latency was missing.
+    inputs, _ = demo.generate(SMALL)
+    inputs["traces"] = inputs["traces"].rename(columns={"latency_ms": "latency"})
+    folder = _csv_inputs(tmp_path, "near_miss", inputs)
+    database = tmp_path / "near_miss.duckdb"
+    result = run_dbt(
+        ["run", "--select", "base_traces"], database, {"llm_migration_input_dir": str(folder)}
+    )
+    assert (
+        f"llm_migration: input 'traces' ({folder / 'traces.csv'}): column(s) latency are not "
+        "read; its optional columns are item_id, task_type, latency_ms,"
+    ) in " ".join(result.stdout.split())
