@@ -68,29 +68,28 @@
             where ~ ": every line of a JSON lines file must be one object ({\"trace_id\": ...}); "
             ~ listed | join(', ') ~ " (records counted as non-empty lines, from 1)") }}
     {%- endif -%}
-    {#- copies: the most times one record names the key. -#}
     {%- set found = run_query(
-        "select key, max(copies) as copies from (select key, record, count(*) as copies from "
-        ~ "(select unnest(json_keys(json)) as key, record from " ~ records ~ ") group by key, record) "
+        "select key from (select unnest(json_keys(json)) as key, record from " ~ records ~ ") "
         ~ "group by key order by min(record), key") -%}
     {#- An empty key ("": ...) can name no column: it is left out. -#}
     {%- set keys = found.columns[0].values() | reject('equalto', '') | list -%}
     {#-
         A record naming a key twice ({"label": "yes", ..., "label": "no"}) was read with its
         first value, where Python's json and JavaScript take the last: which one is meant is
-        unknowable.
+        unknowable. Found per record (its keys against their distinct list), so a valid file
+        pays no grouping of every key of every record; the keys are named on the error path.
     -#}
-    {%- set repeated = [] -%}
-    {%- for row in found.rows if row[1] > 1 -%}
-        {%- do repeated.append(row[0]) -%}
-    {%- endfor -%}
-    {%- if repeated -%}
-        {%- set first = run_query(
-            "select min(record) from (select record from (select record, unnest(json_keys(json)) as key from "
-            ~ records ~ ") group by record, key having count(*) > 1)") -%}
+    {%- set repeated_in = run_query(
+        "select min(record) from " ~ records
+        ~ " where len(json_keys(json)) > len(list_distinct(json_keys(json)))").rows[0][0] -%}
+    {%- if repeated_in is not none -%}
+        {%- set repeated = run_query(
+            "select key from (select unnest(json_keys(json)) as key from " ~ records
+            ~ " where record = " ~ repeated_in ~ ") group by key having count(*) > 1 order by key") -%}
         {{ exceptions.raise_compiler_error(
-            where ~ ": a record names the same key more than once (" ~ repeated | join(', ')
-            ~ "; first in record " ~ first.rows[0][0] ~ ", records counted as non-empty lines, from 1). "
+            where ~ ": a record names the same key more than once ("
+            ~ repeated.columns[0].values() | join(', ')
+            ~ "; first in record " ~ repeated_in ~ ", records counted as non-empty lines, from 1). "
             ~ "JSON readers disagree on which value counts, so keep one.") }}
     {%- endif -%}
     {%- set by_lower = {} -%}
