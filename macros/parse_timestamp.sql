@@ -47,5 +47,6 @@
 
 {% macro duckdb__zone_abbreviation(expression) %}
     {%- set letters = "upper(regexp_extract(" ~ expression ~ ", '[0-9]\s*([A-Za-z]{2,5})\s*$', 1))" -%}
-    case when {{ letters }} not in ('', 'UTC', 'GMT', 'UT', 'UCT', 'ZULU') then {{ letters }} end
+    {#- AM and PM are no zones: such a text is not read (DuckDB has no 12-hour clock) and says so. -#}
+    case when {{ letters }} not in ('', 'UTC', 'GMT', 'UT', 'UCT', 'ZULU', 'AM', 'PM') then {{ letters }} end
 {% endmacro %}
