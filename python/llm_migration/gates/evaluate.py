@@ -11,6 +11,7 @@ from llm_migration.gates.evidence import (
     human_label_coverage_gates,
     judge_coverage_gates,
     judge_drift_gates,
+    kept_trace_counts,
     sampler_convergence_gates,
 )
 from llm_migration.gates.inputs import (
@@ -191,6 +192,7 @@ def evaluate_gates(
     # Per candidate, each in its own scope; rows stay grouped by gate as before.
     overall, regional, task_types, coverage, custom = [], [], [], [], []
     judged = []
+    kept = kept_trace_counts(frames["systems_traces"]) if policy.min_judge_coverage else {}
     for candidate in candidates:
         regions, metrics = scopes[candidate]
         one = [candidate]
@@ -220,7 +222,7 @@ def evaluate_gates(
         if policy.min_judge_coverage is not None:
             judged += judge_coverage_gates(
                 posteriors,
-                frames["systems_traces"],
+                kept,
                 candidate,
                 roles.incumbent,
                 metrics,

@@ -15,6 +15,7 @@ from llm_migration.gates.evidence import (
     human_label_coverage_gates,
     judge_coverage_gates,
     judge_drift_gates,
+    kept_trace_counts,
     sampler_convergence_gates,
 )
 
@@ -144,7 +145,13 @@ def _judged(cand_eu_west=1500, inc_us_east=1500):
 
 def _judge_coverage(posteriors, regions=REGIONS, minimum=0.9):
     (row,) = judge_coverage_gates(
-        posteriors, equal_systems(), "cand", "inc", ["correctness"], regions, minimum
+        posteriors,
+        kept_trace_counts(equal_systems()),
+        "cand",
+        "inc",
+        ["correctness"],
+        regions,
+        minimum,
     )
     return row
 
@@ -178,7 +185,13 @@ def test_judge_coverage_counts_only_regions_where_the_model_has_kept_traces():
     assert row["status"] == "pass"
     # A metric the judge never scored is not covered.
     (none,) = judge_coverage_gates(
-        good_posteriors(), equal_systems(), "cand", "inc", ["style"], REGIONS, 0.9
+        good_posteriors(),
+        kept_trace_counts(equal_systems()),
+        "cand",
+        "inc",
+        ["style"],
+        REGIONS,
+        0.9,
     )
     assert (
         none["status"] == "inconclusive" and "cand in eu-west 0.0% (0 of 1,500)" in none["reason"]
@@ -187,7 +200,13 @@ def test_judge_coverage_counts_only_regions_where_the_model_has_kept_traces():
     unknown = _judge_coverage(good_posteriors().drop(columns="n_judged"))
     assert unknown["status"] == "inconclusive"
     (alone,) = judge_coverage_gates(
-        good_posteriors(), equal_systems(), "cand", None, ["correctness"], REGIONS, 0.9
+        good_posteriors(),
+        kept_trace_counts(equal_systems()),
+        "cand",
+        None,
+        ["correctness"],
+        REGIONS,
+        0.9,
     )
     assert alone["status"] == "inconclusive"
 
