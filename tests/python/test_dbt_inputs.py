@@ -356,11 +356,26 @@ def _failed_build(tmp_path, folder, select: str):
     return result
 
 
+def _one_line(result) -> str:
+    """dbt's output with its line breaks and runs of spaces as single spaces: long messages
+    are wrapped in the log."""
+    return " ".join(result.stdout.split())
+
+
 def _csv_inputs(tmp_path, name: str, inputs: dict[str, pd.DataFrame]):
     """Every input written as CSV into the folder ``name``."""
     folder = tmp_path / name
     demo.write_inputs(inputs, folder, dict.fromkeys(INPUT_NAMES, "csv"))
     return folder
+
+
+def _run_on_csv(tmp_path, name: str, inputs: dict[str, pd.DataFrame], select: str):
+    """``dbt run --select select`` on every input written as CSV into the folder ``name``: its
+    database and dbt's result."""
+    folder = _csv_inputs(tmp_path, name, inputs)
+    database = tmp_path / f"{name}.duckdb"
+    variables = {"llm_migration_input_dir": str(folder)}
+    return database, run_dbt(["run", "--select", select], database, variables)
 
 
 def _edit_line(path, index: int, edit) -> list[str]:
@@ -616,7 +631,7 @@ def test_a_header_naming_fewer_fields_than_the_rows_is_named(tmp_path):
     assert (
         f"The first line ({lines[0]}) names {n_fields - 1} comma-separated fields but the "
         f"rows hold {n_fields}, so it was not read as the header"
-    ) in " ".join(result.stdout.split())
+    ) in _one_line(result)
 
 
 @pytest.mark.dbt
@@ -794,13 +809,7 @@ def test_a_time_zone_name_in_one_row_does_not_shift_the_rows_after_it(tmp_path):
     traces["created_at"] = traces["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
     traces.loc[0, "created_at"] = "2026-10-21 10:00:00 Asia/Tokyo"
     inputs["traces"] = traces
-    folder = _csv_inputs(tmp_path, "zone_name", inputs)
-    database = tmp_path / "zone_name.duckdb"
-    run_dbt(
-        ["run", "--select", "+int_traces_checked"],
-        database,
-        {"llm_migration_input_dir": str(folder)},
-    )
+    database, _ = _run_on_csv(tmp_path, "zone_name", inputs, "+int_traces_checked")
     read = query(
         database,
         "select strftime(created_at, '%Y-%m-%d %H:%M:%S') as created_at "
@@ -832,10 +841,7 @@ def test_a_time_zone_abbreviation_is_rejected_not_read_as_another_zone(tmp_path)
     labels["labeled_at"] = labels["labeled_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     labels.loc[0, "labeled_at"] = "2026-01-21 10:00:00 nst"
     inputs["human_labels"] = labels
-    folder = _csv_inputs(tmp_path, "zone_abbreviation", inputs)
-    database = tmp_path / "zone_abbreviation.duckdb"
-    variables = {"llm_migration_input_dir": str(folder)}
-    run_dbt(["run", "--select", "+int_labels_checked"], database, variables)
+    database, _ = _run_on_csv(tmp_path, "zone_abbreviation", inputs, "+int_labels_checked")
     read = query(
         database,
         "select trace_id, strftime(created_at, '%Y-%m-%d %H:%M') as created_at, rejection_reason "
@@ -903,9 +909,7 @@ def test_csv_rows_beginning_with_a_hash_are_read_not_taken_for_comments(tmp_path
     number = traces.trace_id.str.removeprefix("tr-").astype(int)
     traces["trace_id"] = [f"#{n}" if n % 2 == 0 else str(n) for n in number]
     inputs["traces"] = traces
-    folder = _csv_inputs(tmp_path, "hash_ids", inputs)
-    database = tmp_path / "hash_ids.duckdb"
-    run_dbt(["run", "--select", "base_traces"], database, {"llm_migration_input_dir": str(folder)})
+    database, _ = _run_on_csv(tmp_path, "hash_ids", inputs, "base_traces")
     read = query(database, "select trace_id from base_traces order by source_row_number")
     assert read.trace_id.tolist() == traces.trace_id.tolist()
 
@@ -927,7 +931,7 @@ def test_a_jsonl_record_naming_a_key_twice_stops_the_build(tmp_path):
     assert (
         f"input 'human_labels' ({path}): a record names the same key more than once (label; "
         "first in record 5"
-    ) in " ".join(result.stdout.split())
+    ) in _one_line(result)
 
 
 @pytest.mark.dbt
@@ -948,7 +952,7 @@ def test_parquet_columns_differing_only_in_case_stop_the_build(tmp_path):
     assert (
         f"input 'human_labels' ({folder / 'human_labels.parquet'}): the file has columns named "
         "label more than once (column names are matched without regard to case)"
-    ) in " ".join(result.stdout.split())
+    ) in _one_line(result)
 
 
 @pytest.mark.dbt
@@ -972,10 +976,7 @@ def test_missing_value_markers_in_optional_numbers_and_times_are_no_value(tmp_pa
     labels["labeled_at"] = labels["labeled_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     labels.loc[0, "labeled_at"] = "NA"
     inputs["human_labels"] = labels
-    folder = _csv_inputs(tmp_path, "markers", inputs)
-    database = tmp_path / "markers.duckdb"
-    variables = {"llm_migration_input_dir": str(folder)}
-    run_dbt(["run", "--select", "+int_labels_checked"], database, variables)
+    database, _ = _run_on_csv(tmp_path, "markers", inputs, "+int_labels_checked")
     read = query(
         database,
         "select latency_ms, input_tokens, output_tokens, cost_usd, rejection_reason "
@@ -1009,10 +1010,7 @@ def test_assessment_tags_that_disagree_are_not_read_as_the_first(tmp_path):
         "<assessment>unsure</assessment><assessment>unsure</assessment>"
     )
     inputs["judge_scores"] = scores
-    folder = _csv_inputs(tmp_path, "several_tags", inputs)
-    database = tmp_path / "several_tags.duckdb"
-    variables = {"llm_migration_input_dir": str(folder)}
-    run_dbt(["run", "--select", "+int_judgements_checked"], database, variables)
+    database, _ = _run_on_csv(tmp_path, "several_tags", inputs, "+int_judgements_checked")
     read = query(
         database,
         "select is_judge_positive, rejection_reason from int_judgements_checked "
@@ -1077,12 +1075,9 @@ def test_columns_outside_the_contract_are_named(tmp_path):
     # the build said nothing: every latency was missing.
     inputs, _ = demo.generate(SMALL)
     inputs["traces"] = inputs["traces"].rename(columns={"latency_ms": "latency"})
-    folder = _csv_inputs(tmp_path, "near_miss", inputs)
-    database = tmp_path / "near_miss.duckdb"
-    result = run_dbt(
-        ["run", "--select", "base_traces"], database, {"llm_migration_input_dir": str(folder)}
-    )
+    _, result = _run_on_csv(tmp_path, "near_miss", inputs, "base_traces")
+    folder = tmp_path / "near_miss"
     assert (
         f"llm_migration: input 'traces' ({folder / 'traces.csv'}): column(s) latency are not "
         "read; its optional columns are item_id, task_type, latency_ms,"
-    ) in " ".join(result.stdout.split())
+    ) in _one_line(result)

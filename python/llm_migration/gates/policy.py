@@ -443,16 +443,25 @@ def _min_systems_coverage(raw: Mapping[str, Any], problems: list[str]) -> float:
 
 
 def _min_judge_coverage(raw: Mapping[str, Any], problems: list[str]) -> float | None:
-    key, default = "min_judge_coverage", DEFAULT_MIN_JUDGE_COVERAGE
+    return _optional_in(
+        raw,
+        "min_judge_coverage",
+        DEFAULT_MIN_JUDGE_COVERAGE,
+        1.0,
+        "a share of traces in (0, 1] (0.9 asks the primary judge to have scored 90% of a "
+        "model's kept traces in each region, per metric) or null to turn the gate off",
+        problems,
+    )
+
+
+def _optional_in(raw, key, default, high, expected, problems) -> float | None:
+    """The key's number in (0, high], null (None), or the default with a problem saying what
+    was expected."""
     value = raw.get(key, default)
     if value is None:
         return None
-    if not _is_number(value) or math.isnan(value) or not 0.0 < value <= 1.0:
-        problems.append(
-            f"{key}: expected a share of traces in (0, 1] (0.9 asks the primary judge to have "
-            "scored 90% of a model's kept traces in each region, per metric) or null to turn "
-            f"the gate off, got {type(value).__name__} {value!r}"
-        )
+    if not _is_number(value) or math.isnan(value) or not 0.0 < value <= high:
+        problems.append(f"{key}: expected {expected}, got {type(value).__name__} {value!r}")
         return default
     return float(value)
 
@@ -568,19 +577,16 @@ def _custom_gates(
 
 
 def _judge_region_check_alpha(raw: Mapping[str, Any], problems: list[str]) -> float | None:
-    key = "judge_region_check_alpha"
-    value = raw.get(key, DEFAULT_JUDGE_REGION_CHECK_ALPHA)
-    if value is None:
-        return None
-    if not _is_number(value) or math.isnan(value) or not 0.0 < value <= 0.2:
-        problems.append(
-            f"{key}: expected a p-value threshold in (0, 0.2] (0.01 holds a region when its "
-            "labelled pairs say the judge errs there otherwise than in the model's other "
-            f"regions at p < 0.01) or null to turn the check off, got {type(value).__name__} "
-            f"{value!r}"
-        )
-        return DEFAULT_JUDGE_REGION_CHECK_ALPHA
-    return float(value)
+    return _optional_in(
+        raw,
+        "judge_region_check_alpha",
+        DEFAULT_JUDGE_REGION_CHECK_ALPHA,
+        0.2,
+        "a p-value threshold in (0, 0.2] (0.01 holds a region when its labelled pairs say the "
+        "judge errs there otherwise than in the model's other regions at p < 0.01) or null to "
+        "turn the check off",
+        problems,
+    )
 
 
 _TOP_KEYS = {
