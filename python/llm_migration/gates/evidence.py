@@ -131,13 +131,7 @@ def human_label_coverage_gates(
     min_labels: int,
 ) -> list[dict]:
     """One ``human_label_coverage`` row per candidate x metric."""
-    regional = posteriors[posteriors["region"].astype(str) != ALL_REGIONS]
-    counts = (
-        regional.assign(n=pd.to_numeric(regional["n_human_labeled"], errors="coerce").fillna(0))
-        .groupby([regional["model_id"].astype(str), regional["metric"].astype(str)])["n"]
-        .sum()
-        .to_dict()
-    )
+    counts = _regional_sums(posteriors, "n_human_labeled", ("model_id", "metric"))
     # At least one label, whatever the policy says: a model with none on a metric cannot tell
     # its true rate from its judge's error, so 0 must not pass (as in the task-type gate).
     needed = max(int(min_labels), 1)
@@ -190,6 +184,15 @@ def human_label_coverage_gates(
     return rows
 
 
+def _regional_sums(posteriors: pd.DataFrame, column: str, keys: tuple[str, ...]) -> dict:
+    """A count column of the posteriors summed over the regional rows (not 'ALL') by ``keys``
+    (as text); a missing or unreadable count is 0."""
+    regional = posteriors[posteriors["region"].astype(str) != ALL_REGIONS]
+    counts = pd.to_numeric(regional[column], errors="coerce").fillna(0)
+    by = [regional[key].astype(str) for key in keys]
+    return counts.groupby(by).sum().to_dict() if len(regional) else {}
+
+
 def kept_trace_counts(systems_traces: pd.DataFrame) -> dict[tuple[str, str], int]:
     """(model_id, region) -> kept traces, from one row per kept trace (ids may be categories:
     grouped as they come, not converted row by row, which cost seconds at 5.3M traces)."""
@@ -214,19 +217,7 @@ def judge_coverage_gates(
     has_judged = "n_judged" in posteriors.columns
     judged = {}
     if has_judged:
-        regional = posteriors[posteriors["region"].astype(str) != ALL_REGIONS]
-        judged = (
-            regional.assign(n=pd.to_numeric(regional["n_judged"], errors="coerce").fillna(0))
-            .groupby(
-                [
-                    regional["model_id"].astype(str),
-                    regional["region"].astype(str),
-                    regional["metric"].astype(str),
-                ]
-            )["n"]
-            .sum()
-            .to_dict()
-        )
+        judged = _regional_sums(posteriors, "n_judged", ("model_id", "region", "metric"))
     rows = []
     for metric in metrics:
 

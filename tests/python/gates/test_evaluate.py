@@ -64,32 +64,47 @@ def test_a_candidate_that_is_good_everywhere_ships():
     assert verdict["n_gates"] == len(gates)
 
 
-def test_a_candidate_whose_traces_went_unjudged_in_a_region_does_not_ship():
+def _unjudged_in_eu_west():
     # Every quality gate passes on the judged traces, but the judge scored only 900 of the
     # candidate's 1,500 kept eu-west traces: the rest may be its worst answers.
     inputs = all_good_inputs()
     posteriors = inputs["posteriors"]
     cell = (posteriors.model_id == "cand") & (posteriors.region == "eu-west")
     inputs["posteriors"] = posteriors.assign(n_judged=posteriors.n_judged.where(~cell, 900))
+    return inputs
+
+
+def _drifted_judge():
+    return {**all_good_inputs(), "judge_drift": steady_drift(flagged=("correctness",))}
+
+
+@pytest.mark.parametrize(
+    ("make_inputs", "gate_id", "said", "off"),
+    [
+        (
+            _unjudged_in_eu_west,
+            "judge_coverage",
+            "cand in eu-west 60.0% (900 of 1,500)",
+            {"min_judge_coverage": None},
+        ),
+        (
+            _drifted_judge,
+            "judge_drift",
+            "the judge drifted: judge-a on correctness",
+            {"hold_on_judge_drift": False},
+        ),
+    ],
+)
+def test_a_judge_that_left_traces_unscored_or_drifted_keeps_a_good_candidate_from_shipping(
+    make_inputs, gate_id, said, off
+):
+    inputs = make_inputs()
     gates = _evaluate(inputs)
-    open_gates = gates[gates.status != "pass"]
-    assert list(open_gates.gate_id) == ["judge_coverage"]
+    assert list(gates.loc[gates.status != "pass", "gate_id"]) == [gate_id]
     verdict = _verdict(gates).iloc[0]
     assert verdict["verdict"] == "needs_more_labels"
-    assert "cand in eu-west 60.0% (900 of 1,500)" in verdict["summary"]
+    assert said in verdict["summary"]
     # Turned off, the gate is neither evaluated nor required.
-    off = {"min_judge_coverage": None}
-    assert _verdict(_evaluate(inputs, policy=off), policy=off).iloc[0]["verdict"] == "ship"
-
-
-def test_a_drifting_judge_keeps_a_good_candidate_from_shipping():
-    inputs = {**all_good_inputs(), "judge_drift": steady_drift(flagged=("correctness",))}
-    gates = _evaluate(inputs)
-    assert list(gates.loc[gates.status != "pass", "gate_id"]) == ["judge_drift"]
-    verdict = _verdict(gates).iloc[0]
-    assert verdict["verdict"] == "needs_more_labels"
-    assert "the judge drifted: judge-a on correctness" in verdict["summary"]
-    off = {"hold_on_judge_drift": False}
     assert _verdict(_evaluate(inputs, policy=off), policy=off).iloc[0]["verdict"] == "ship"
 
 
