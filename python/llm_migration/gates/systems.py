@@ -37,11 +37,14 @@ Beta posterior per region for the error rate.
   (default 10%) of its traces in a region with traffic makes the gate inconclusive: values
   missing on more traces may not be missing at random (timed-out calls without a latency, a
   logger that only priced some calls); a latency of 0 ms counts as missing (not recorded: no
-  call takes 0 ms). So does a latency or cost ratio whose candidate side is
-  0 (not recorded: the ratio would pass any budget; the incumbent's 0 leaves the ratio
-  undefined), and a ratio beyond 1/``max_plausible_ratio`` .. ``max_plausible_ratio`` (default
-  100), which is more often a unit mix-up between the two models' inputs (latency in seconds,
-  cost in cents) than a real difference.
+  call takes 0 ms), and so do a model's costs of 0 beyond the other model's share of zeros in
+  the region, when the excess is more than sampling noise (a cost of 0 can be real, a cache
+  hit, but one model's zeros that the other does not have are more likely unpriced calls).
+  So does a latency or cost ratio whose candidate side is 0 (not recorded: the ratio would
+  pass any budget; the incumbent's 0 leaves the ratio undefined), and a ratio beyond
+  1/``max_plausible_ratio`` .. ``max_plausible_ratio`` (default 100), which is more often a
+  unit mix-up between the two models' inputs (latency in seconds, cost in cents) than a real
+  difference.
 * **Bootstrap** (latency, cost). Within each model x region the n traces are resampled with
   replacement; a model with fewer than ``MIN_VALUES_PER_REGION`` values in a region with
   traffic makes the gate inconclusive (one trace resamples to itself every time). For a
@@ -204,10 +207,23 @@ def _rows_by_model(
 
 
 def _sample(
-    model_rows: _ModelRows, column: str, weights: Mapping[str, float], max_support: int
+    model_rows: _ModelRows,
+    column: str,
+    weights: Mapping[str, float],
+    max_support: int,
+    unrecorded: np.ndarray | None = None,
 ) -> tuple[_Sample | None, list[str]]:
-    """The model's non-null values grouped per region; regions lacking data are returned."""
+    """The model's non-null values grouped per region; regions lacking data are returned.
+
+    ``unrecorded`` (per region in weight order) is how many of the region's values of 0 to read
+    as missing (see ``_unrecorded_zeros``).
+    """
     values = _values(model_rows.rows, column).to_numpy()
+    if unrecorded is not None and unrecorded.any():
+        values = values.copy()
+        for r in np.flatnonzero(unrecorded):
+            zeros = np.flatnonzero((model_rows.region_codes == r) & (values == 0))
+            values[zeros[: unrecorded[r]]] = np.nan
     keep = ~np.isnan(values)
     values = values[keep]
     region_order = list(weights)
@@ -227,6 +243,43 @@ def _sample(
     np.add.at(counts, (region_codes[in_mix], codes[in_mix]), 1)
     region_weights = np.array([weights[r] for r in region_order])
     return _Sample(support, counts, region_weights, traces), []
+
+
+def _zero_counts(model_rows: _ModelRows, column: str, n_regions: int) -> np.ndarray:
+    """(2, R): the model's values of 0 and its values per region in weight order."""
+    values = _values(model_rows.rows, column).to_numpy()
+    codes = model_rows.region_codes
+    valued = (codes >= 0) & ~np.isnan(values)
+    return np.stack(
+        [
+            np.bincount(codes[valued & (values == 0)], minlength=n_regions),
+            np.bincount(codes[valued], minlength=n_regions),
+        ]
+    )
+
+
+def _unrecorded_zeros(own: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Per region, how many of a model's costs of 0 to read as not recorded.
+
+    A cost of 0 can be real (a cache hit, a free tier), so zeros are values, except those beyond
+    the other model's share of zeros in the region when that excess is more than sampling noise
+    explains (three standard errors of the difference of the two shares, on their pooled share:
+    equal shares of real zeros flag a model's region about once in 750). A logger that writes 0
+    for an unpriced call gives one model zeros the other does not have: read as values, 70%
+    zeros passed a candidate 3x costlier at about 0.9x. Counted as missing they are bounded and
+    held against ``min_systems_coverage`` like a NULL.
+
+    ``own`` and ``other`` are ``_zero_counts`` of the two models.
+    """
+    (zeros, valued), (other_zeros, other_valued) = own.astype(float), other.astype(float)
+    other_share = other_zeros / np.maximum(other_valued, 1.0)
+    pooled = (zeros + other_zeros) / np.maximum(valued + other_valued, 1.0)
+    noise = 3.0 * np.sqrt(
+        valued * pooled * (1.0 - pooled) * (1.0 + valued / np.maximum(other_valued, 1.0))
+    )
+    excess = zeros - valued * other_share
+    flagged = (excess > noise) & (other_valued > 0)
+    return np.where(flagged, np.ceil(excess - 1e-9), 0.0).astype(np.int64)
 
 
 def _support(values: np.ndarray, max_support: int) -> tuple[np.ndarray, np.ndarray]:
@@ -414,12 +467,19 @@ def _bootstrap_model(
     max_support: int,
     budget: float | None = None,
     min_coverage: float = DEFAULT_MIN_SYSTEMS_COVERAGE,
+    unrecorded: np.ndarray | None = None,
 ) -> BootstrapStatistic:
     stat = STATISTICS[gate_id]
     what = "status (is_error)" if stat.column == "is_error" else stat.column
-    sample, lacking = _sample(model_rows, stat.column, weights, max_support)
+    sample, lacking = _sample(model_rows, stat.column, weights, max_support, unrecorded)
+    zeros = (
+        f"; {int(unrecorded.sum()):,} of its costs of 0, beyond the other model's share of "
+        "zeros in the region, count as not recorded"
+        if unrecorded is not None and unrecorded.any()
+        else ""
+    )
     if sample is None:
-        raise MissingSystemsData(f"{model_id} has no {what} in {', '.join(lacking)}")
+        raise MissingSystemsData(f"{model_id} has no {what} in {', '.join(lacking)}{zeros}")
     with_value = sample.counts.sum(axis=1)
     thin = [
         f"{k:,} of {n:,} traces in {r}"
@@ -432,6 +492,7 @@ def _bootstrap_model(
             f"{min_coverage:.0%} needed, min_systems_coverage: values missing on more traces "
             "may not be missing at random, e.g. timed-out calls without a latency)"
             + ("; a latency of 0 counts as not recorded" if stat.column == "latency_ms" else "")
+            + zeros
         )
     minimum = min_values_per_region(gate_id, budget)
     few = [f"{n} in {r}" for r, n in zip(weights, with_value, strict=True) if n < minimum]
@@ -499,7 +560,9 @@ def systems_budget_gates(
     weights = traffic_weights(traces, incumbent, traffic_mix) if incumbent else {}
     by_model = _rows_by_model(traces, [incumbent, *candidates], weights) if weights else {}
 
-    def bootstrap(model_id: str, budget: BudgetPolicy) -> BootstrapStatistic:
+    def bootstrap(
+        model_id: str, budget: BudgetPolicy, unrecorded: np.ndarray | None = None
+    ) -> BootstrapStatistic:
         return _bootstrap_model(
             by_model[model_id],
             model_id,
@@ -508,7 +571,10 @@ def systems_budget_gates(
             **settings,
             budget=budget.max_value,
             min_coverage=min_coverage,
+            unrecorded=unrecorded,
         )
+
+    zero_counts: dict[str, np.ndarray] = {}  # cost only: each model's zeros, once
 
     rows: list[dict] = []
     for budget in budgets:
@@ -540,19 +606,36 @@ def systems_budget_gates(
             rows += [inconclusive(c, f"the incumbent {missing}") for c in candidates]
             continue
         for candidate in candidates:
+            compared_with = reference
+            unrecorded = None
+            if stat.column == "cost_usd":  # zeros the other model does not have: not recorded
+                for model_id in (incumbent, candidate):
+                    if model_id not in zero_counts:
+                        zero_counts[model_id] = _zero_counts(
+                            by_model[model_id], stat.column, len(weights)
+                        )
+                own, other = zero_counts[candidate], zero_counts[incumbent]
+                unrecorded = _unrecorded_zeros(own, other)
+                incumbent_unrecorded = _unrecorded_zeros(other, own)
+                if incumbent_unrecorded.any():
+                    try:
+                        compared_with = bootstrap(incumbent, budget, incumbent_unrecorded)
+                    except MissingSystemsData as missing:
+                        rows.append(inconclusive(candidate, f"the incumbent {missing}"))
+                        continue
             try:
-                estimate = bootstrap(candidate, budget)
+                estimate = bootstrap(candidate, budget, unrecorded)
             except MissingSystemsData as missing:
                 rows.append(inconclusive(candidate, str(missing)))
                 continue
             observed = float(
-                _compare(np.array(estimate.point), np.array(reference.point), stat.compare)
+                _compare(np.array(estimate.point), np.array(compared_with.point), stat.compare)
             )
             if not np.isfinite(observed):
                 rows.append(
                     inconclusive(
                         candidate,
-                        f"the incumbent's {stat.label} is {reference.point:g}, so the ratio "
+                        f"the incumbent's {stat.label} is {compared_with.point:g}, so the ratio "
                         "is undefined",
                     )
                 )
@@ -563,16 +646,16 @@ def systems_budget_gates(
             if implausible:
                 rows.append(inconclusive(candidate, implausible, observed))
                 continue
-            compared = _compare(estimate.draws, reference.draws, stat.compare)
+            compared = _compare(estimate.draws, compared_with.draws, stat.compare)
             # The candidate at its worst against the incumbent at its best decides a pass, the
             # other way round a failure: values missing on some traces may be missing for a
             # reason (timeouts, failed calls), so they are bounded, not ignored.
-            high = _compare(estimate.worst, reference.best, stat.compare)
-            low = _compare(estimate.best, reference.worst, stat.compare)
+            high = _compare(estimate.worst, compared_with.best, stat.compare)
+            low = _compare(estimate.best, compared_with.worst, stat.compare)
             if min(np.mean(~np.isnan(d)) for d in (compared, high, low)) < 0.5:
                 rows.append(inconclusive(candidate, "undefined in most bootstrap draws", observed))
                 continue
-            missing = (estimate.n_missing, reference.n_missing)
+            missing = (estimate.n_missing, compared_with.n_missing)
             rows.append(
                 _budget_row(candidate, budget, stat, observed, (compared, high, low), missing)
             )

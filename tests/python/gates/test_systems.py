@@ -217,8 +217,16 @@ def test_missing_data_is_inconclusive_and_names_what_is_missing():
     assert "cand has no latency_ms in eu-west" in latency["reason"]
     cost = gates[("cand", "cost_per_trace_ratio")]
     assert cost["status"] == "inconclusive"
-    assert "ratio is undefined" in cost["reason"]
+    # Zeros the candidate does not have are read as not recorded: the incumbent has no cost.
+    assert (
+        "the incumbent inc has no cost_usd in eu-west, us-east; 3,000 of its costs of 0"
+        in (cost["reason"])
+    )
     assert gates[("cand", "error_rate_diff")]["status"] == "pass"
+    # With 0 on both sides the zeros are values, and a ratio to 0 is undefined.
+    traces["cost_usd"] = 0.0
+    cost = _gates(traces)[("cand", "cost_per_trace_ratio")]
+    assert cost["status"] == "inconclusive" and "ratio is undefined" in cost["reason"]
 
 
 def test_values_missing_on_many_traces_prove_no_budget():
@@ -338,8 +346,9 @@ def test_a_candidate_without_a_recorded_cost_or_latency_proves_no_budget():
     traces.loc[(traces.model_id == "cand") & (traces.index % 50 != 0), "latency_ms"] = 0.0
     gates = _gates(traces)
     cost = gates[("cand", "cost_per_trace_ratio")]
-    assert cost["status"] == "inconclusive" and cost["observed_value"] == 0.0
-    assert "cand's cost per trace is 0 (cost_usd is 0 on every trace)" in cost["reason"]
+    assert cost["status"] == "inconclusive", cost["reason"]
+    # Zeros the incumbent does not have are read as not recorded, so no cost is left.
+    assert "cand has no cost_usd in eu-west, us-east; 3,000 of its costs of 0" in cost["reason"]
     latency = gates[("cand", "p95_latency_ratio")]
     assert latency["status"] == "inconclusive"
     assert "a latency of 0 counts as not recorded" in latency["reason"]
@@ -360,6 +369,46 @@ def test_latencies_logged_as_zero_are_not_read_as_instant_calls():
     assert latency["status"] == "inconclusive", latency["reason"]
     assert "has a latency_ms on only" in latency["reason"]
     assert "a latency of 0 counts as not recorded" in latency["reason"]
+
+
+def test_costs_logged_as_zero_are_not_read_as_free_calls():
+    # A review's case: a candidate 3x costlier (its budget fails) whose logger wrote 0 for 70%
+    # of its costs passed at 0.85x. Zeros the incumbent does not have are read as not recorded:
+    # missing on 70% of its traces, the budget cannot be checked.
+    traces = _scaled_copy(equal_systems(), "inc", "cand", cost_usd=3.0)
+    assert _gates(traces)[("cand", "cost_per_trace_ratio")]["status"] == "fail"
+    unlogged = (traces.model_id == "cand") & (traces.index % 10 < 7)
+    traces.loc[unlogged, "cost_usd"] = 0.0
+    cost = _gates(traces)[("cand", "cost_per_trace_ratio")]
+    assert cost["status"] == "inconclusive", cost["reason"]
+    assert "cand has a cost_usd on only 450 of 1,500 traces in eu-west" in cost["reason"]
+    assert "2,100 of its costs of 0, beyond the other model's share" in cost["reason"]
+    # The incumbent's unlogged costs are held to the same standard: with 70% of them 0 an equal
+    # candidate looked 3.3x costlier and failed.
+    traces = equal_systems()
+    traces.loc[(traces.model_id == "inc") & (traces.index % 10 < 7), "cost_usd"] = 0.0
+    cost = _gates(traces)[("cand", "cost_per_trace_ratio")]
+    assert cost["status"] == "inconclusive", cost["reason"]
+    assert cost["reason"].startswith(
+        "cost per trace budget cannot be checked: the incumbent inc has a cost_usd on only"
+    )
+
+
+def test_free_calls_both_models_have_are_read_as_costs_of_zero():
+    # Cache hits cost nothing: 30% of both models' calls (drawn at random, so the shares differ
+    # by sampling noise only) are free. They are values, and the ratio reads them: a candidate
+    # with 1.4x the incumbent's paid costs is within the 1.5x budget. Its 2x copy fails.
+    rng = np.random.default_rng(3)
+    for factor, status in ((1.0, "pass"), (2.0, "fail")):
+        traces = _scaled_copy(equal_systems(n=3000), "inc", "cand", cost_usd=factor)
+        traces.loc[rng.random(len(traces)) < 0.3, "cost_usd"] = 0.0
+        cost = _gates(traces)[("cand", "cost_per_trace_ratio")]
+        assert cost["status"] == status, cost["reason"]
+        # The zeros are in the ratio, not replaced: 0.7 x factor over 0.7 x 1 within sampling
+        # error (30% zeros drawn per model: the ratio moves by about 2 standard errors of
+        # 0.7 ** 0.5 * 0.3 ** 0.5 / 6000 ** 0.5 / 0.7, 1.6% each).
+        assert cost["observed_value"] == pytest.approx(factor, rel=0.08)
+        assert "lack a cost_usd" not in cost["reason"]
 
 
 def test_a_unit_mix_up_is_not_read_as_a_thousandfold_difference():
