@@ -136,7 +136,7 @@
                 'src.' ~ llm_migration.quote_column(present[column]), delivered_types[column], target_type) %}
         {%- endif %}
         {%- if column in present and value is none %}
-        cast({{ llm_migration.quote_column(present[column]) }} as {{ dbt.type_string() }}) as {{ column }}
+        {{ llm_migration.input_text(llm_migration.quote_column(present[column]), delivered_types[column]) }} as {{ column }}
         {%- else %}
         cast(null as {{ dbt.type_string() }}) as {{ column }}
         {%- endif %}

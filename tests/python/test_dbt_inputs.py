@@ -1081,3 +1081,42 @@ def test_columns_outside_the_contract_are_named(tmp_path):
         f"llm_migration: input 'traces' ({folder / 'traces.csv'}): column(s) latency are not "
         "read; its optional columns are item_id, task_type, latency_ms,"
     ) in _one_line(result)
+
+
+def _run_with_formats(tmp_path, name: str, inputs: dict[str, pd.DataFrame], formats, select: str):
+    """``dbt run --select select`` on the inputs written in ``formats`` (CSV where not named)
+    into the folder ``name``: its database and dbt's result."""
+    folder = tmp_path / name
+    demo.write_inputs(inputs, folder, {**dict.fromkeys(INPUT_NAMES, "csv"), **formats})
+    database = tmp_path / f"{name}.duckdb"
+    variables = {"llm_migration_input_dir": str(folder)}
+    return database, run_dbt(["run", "--select", select], database, variables)
+
+
+@pytest.mark.dbt
+def test_human_labels_as_decimals_read_like_integers(tmp_path):
+    # A 0/1 label column exported from a warehouse as DECIMAL(3,2) arrives as 1.00 and 0.00:
+    # every such label was rejected as unreadable, where 1, 1.0 and true are read.
+    from decimal import Decimal
+
+    inputs, _ = demo.generate(SMALL)
+    labels = inputs["human_labels"]
+    labels = labels[labels.label.isin(["1", "0"])].reset_index(drop=True)
+    labels["label"] = labels.label.map({"1": Decimal("1.00"), "0": Decimal("0.00")})
+    labels.loc[[0, 1], "label"] = [Decimal("0.50"), Decimal("2.00")]
+    inputs["human_labels"] = labels
+    database, _ = _run_with_formats(
+        tmp_path, "decimal_labels", inputs, {"human_labels": "parquet"}, "+int_labels_checked"
+    )
+    assert duckdb.sql(
+        f"select typeof(label) from '{tmp_path / 'decimal_labels' / 'human_labels.parquet'}'"
+    ).fetchone() == ("DECIMAL(3,2)",)
+    read = query(
+        database,
+        "select is_human_positive, rejection_reason from int_labels_checked "
+        "order by source_row_number",
+    )
+    assert read.rejection_reason[:2].str.startswith("label cannot be read as a").all()
+    assert read.rejection_reason[2:].isna().all(), read.rejection_reason[2:].dropna().tolist()
+    expected = (labels.label[2:] == Decimal("1.00")).tolist()
+    assert read.is_human_positive[2:].astype(bool).tolist() == expected
