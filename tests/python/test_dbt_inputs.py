@@ -1120,3 +1120,40 @@ def test_human_labels_as_decimals_read_like_integers(tmp_path):
     assert read.rejection_reason[2:].isna().all(), read.rejection_reason[2:].dropna().tolist()
     expected = (labels.label[2:] == Decimal("1.00")).tolist()
     assert read.is_human_positive[2:].astype(bool).tolist() == expected
+
+
+@pytest.mark.dbt
+def test_trace_ids_stored_as_floats_match_the_same_ids_as_text(tmp_path):
+    # Numeric trace ids in a pandas column with a missing value are floats, so the traces'
+    # Parquet file held 1.0 where the judge scores' CSV said 1: no verdict found its trace, and
+    # every one was rejected as of an unknown trace. A whole float is its integer; another float
+    # is read as it prints (1.5), which matches the same id written as text.
+    inputs, _ = demo.generate(SMALL)
+    number = {t: float(t.removeprefix("tr-")) for t in inputs["traces"].trace_id}
+    traces = inputs["traces"].assign(trace_id=inputs["traces"].trace_id.map(number))
+    extra = traces.iloc[[0]].assign(trace_id=1.5)
+    inputs["traces"] = pd.concat([traces, extra], ignore_index=True)
+    as_text = {t: str(int(n)) for t, n in number.items()}
+    scores = inputs["judge_scores"].assign(trace_id=lambda d: d.trace_id.map(as_text))
+    extra_score = scores.iloc[[0]].assign(trace_id="1.5")
+    inputs["judge_scores"] = pd.concat([scores, extra_score], ignore_index=True)
+    inputs["human_labels"] = inputs["human_labels"].assign(
+        trace_id=lambda d: d.trace_id.map(as_text).astype(int)
+    )
+    formats = {"traces": "parquet", "human_labels": "jsonl"}
+    database, _ = _run_with_formats(
+        tmp_path, "float_ids", inputs, formats, "+int_judgements_checked +int_labels_checked"
+    )
+    ids = query(database, "select trace_id from int_traces_checked order by source_row_number")
+    assert ids.trace_id.tolist()[:3] == ["0", "1", "2"] and ids.trace_id.iloc[-1] == "1.5"
+    for model, name in (
+        ("int_judgements_checked", "judge_scores"),
+        ("int_labels_checked", "human_labels"),
+    ):
+        read = query(
+            database,
+            f"select count(*) filter (where rejection_reason is null) as kept, "
+            f"count(*) filter (where rejection_reason like 'unknown trace_id%') as unknown "
+            f"from {model}",
+        ).iloc[0]
+        assert (read.kept, read.unknown) == (len(inputs[name]), 0), model
