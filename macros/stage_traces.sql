@@ -21,6 +21,9 @@ typed as (
     -#}
     select
         *,
+        {#- Ids without the tabs and invisible spaces exports leave around them, as regions are. -#}
+        nullif({{ llm_migration.trim_whitespace('trace_id') }}, '') as trace_id_trimmed,
+        nullif({{ llm_migration.trim_whitespace('model_id') }}, '') as model_id_trimmed,
         {{ llm_migration.normalise_region('region') }} as region_code,
         coalesce(created_at_value, {{ llm_migration.parse_timestamp("nullif(trim(created_at), '')") }}) as created_at_utc,
         {#- Tabs and line breaks trimmed: "ok<TAB>" is a success, not an error (5.3M rows: cheap). -#}
@@ -39,11 +42,11 @@ renamed as (
         source_row_number,
         row_hash,
         source_row,
-        nullif(trim(trace_id), '') as trace_id,
-        nullif(trim(model_id), '') as model_id,
+        trace_id_trimmed as trace_id,
+        model_id_trimmed as model_id,
         region_code as region,
         created_at_utc as created_at,
-        nullif(trim(item_id), '') as item_id,
+        nullif({{ llm_migration.trim_whitespace('item_id') }}, '') as item_id,
         coalesce(nullif({{ llm_migration.normalise_token(llm_migration.trim_whitespace('task_type')) }}, ''), 'unspecified') as task_type,
         latency_ms_number as latency_ms,
         input_tokens_number as input_tokens,
@@ -62,8 +65,8 @@ renamed as (
                 then not {{ llm_migration.is_one_of('status_token', ['ok', 'success', 'succeeded', 'completed', 'complete', '200', '200.0']) }}
         end as is_error,
         case
-            when nullif(trim(trace_id), '') is null then 'missing required value: trace_id'
-            when nullif(trim(model_id), '') is null then 'missing required value: model_id'
+            when trace_id_trimmed is null then 'missing required value: trace_id'
+            when model_id_trimmed is null then 'missing required value: model_id'
             when nullif(trim(region), '') is null then 'missing required value: region'
             when region_code = 'all'
                 then 'region ALL is reserved for the traffic-weighted overall figure'

@@ -24,6 +24,9 @@ tokenised as (
     -#}
     select
         *,
+        {#- Ids without the tabs and invisible spaces exports leave around them. -#}
+        nullif({{ llm_migration.trim_whitespace('trace_id') }}, '') as trace_id_trimmed,
+        nullif({{ llm_migration.trim_whitespace(actor_column) }}, '') as actor_trimmed,
         {{ llm_migration.normalise_metric('metric') }} as first_metric_name,
         {{ llm_migration.verdict_token(text_column) }} as verdict_token,
         coalesce({{ time_column }}_value, {{ llm_migration.parse_timestamp("nullif(trim(" ~ time_column ~ "), '')") }}) as time_utc
@@ -94,16 +97,16 @@ renamed as (
         source_row_number,
         row_hash,
         source_row,
-        nullif(trim(trace_id), '') as trace_id,
+        trace_id_trimmed as trace_id,
         metric_name as metric,
-        nullif(trim({{ actor_column }}), '') as {{ actor_column }},
+        actor_trimmed as {{ actor_column }},
         {{ text_column }} as {{ text_column }}_text,
         is_verdict_positive as {{ value_name }},
         time_utc as {{ time_column }},
         case
-            when nullif(trim(trace_id), '') is null then 'missing required value: trace_id'
+            when trace_id_trimmed is null then 'missing required value: trace_id'
             when nullif(trim(metric), '') is null then 'missing required value: metric'
-            when nullif(trim({{ actor_column }}), '') is null then 'missing required value: {{ actor_column }}'
+            when actor_trimmed is null then 'missing required value: {{ actor_column }}'
             when not {{ llm_migration.is_one_of('metric_name', llm_migration.metric_names()) }}
                 then {{ dbt.concat(["'unknown metric: '", "substr(metric, 1, 80)", "' (configured: " ~ llm_migration.metric_names() | join(', ') ~ ")'"]) }}
             when nullif(trim({{ text_column }}), '') is null then 'missing required value: {{ text_column }}'

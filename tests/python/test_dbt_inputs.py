@@ -1157,3 +1157,52 @@ def test_trace_ids_stored_as_floats_match_the_same_ids_as_text(tmp_path):
             f"from {model}",
         ).iloc[0]
         assert (read.kept, read.unknown) == (len(inputs[name]), 0), model
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize("format_", ["csv", "parquet", "jsonl"])
+def test_ids_with_tabs_or_no_break_spaces_around_them_match(tmp_path, format_):
+    # Ids were trimmed of spaces only: "tr-0000001<TAB>" from a spreadsheet export or a model id
+    # followed by a no-break space was another id, printed alike, and its verdicts were rejected
+    # as of an unknown trace, its traces as of an unknown model.
+    inputs, _ = demo.generate(SMALL)
+    originals = {
+        "trace_id": set(inputs["traces"].trace_id),
+        "model_id": set(inputs["models"].model_id),
+        "judge_id": set(inputs["judge_scores"].judge_id),
+    }
+    traces, scores, labels, models = (
+        inputs[name].copy() for name in ("traces", "judge_scores", "human_labels", "models")
+    )
+    traced = scores.trace_id.iloc[0]
+    traces.loc[traces.trace_id == traced, "trace_id"] = traced + "\t"
+    scores.loc[scores.trace_id == traced, "trace_id"] = "\u00a0" + traced
+    traces.loc[1, "model_id"] = traces.loc[1, "model_id"] + "\u00a0"
+    models.loc[1, "model_id"] = "\t" + models.loc[1, "model_id"]
+    models.loc[2, "role"] = models.loc[2, "role"] + "\t"
+    scores.loc[scores.index[1::2], "judge_id"] = scores.judge_id[1::2] + "\t"
+    labels.loc[0, "annotator_id"] = "\u00a0" + labels.loc[0, "annotator_id"]
+    inputs.update(traces=traces, judge_scores=scores, human_labels=labels, models=models)
+    database, _ = _run_with_formats(
+        tmp_path,
+        f"padded_ids_{format_}",
+        inputs,
+        dict.fromkeys(INPUT_NAMES, format_),
+        "+int_judgements_checked +int_labels_checked",
+    )
+    checked = ("int_traces_checked", "int_judgements_checked", "int_labels_checked")
+    rejected = query(
+        database,
+        " union all ".join(
+            f"select rejection_reason from {model} where rejection_reason is not null"
+            for model in (*checked, "int_models_checked")
+        ),
+    )
+    assert rejected.rejection_reason.tolist() == []
+    for column, model in (
+        ("trace_id", "int_traces_checked"),
+        ("model_id", "int_models_checked"),
+        ("judge_id", "int_judgements_checked"),
+    ):
+        read = query(database, f"select distinct {column} from {model}")[column]
+        assert set(read) == originals[column], column
