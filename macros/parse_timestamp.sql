@@ -32,11 +32,9 @@
 
 {% macro zone_abbreviation(expression) %}
     {#-
-        The time zone abbreviation a timestamp text ends with (BST, CST, IST; upper case), else
-        null. Several zones share each, and DuckDB reads them as the legacy zone ids of ICU:
-        BST as Bangladesh (+06), AST as Alaska, NST as New Zealand, CST as Chicago, PST with
-        summer time; so its parse_timestamp gives null for them and staging says why. UTC and GMT
-        are not abbreviations of that kind. The default: none (the engine's cast decides).
+        The time zone abbreviation a timestamp text ends with (upper case) when the engine would
+        read it as another zone than the writer meant, else null; its parse_timestamp then gives
+        null and staging says why. The default: none (the engine's cast decides).
     -#}
     {{ return(adapter.dispatch('zone_abbreviation', 'llm_migration')(expression)) }}
 {% endmacro %}
@@ -46,7 +44,22 @@
 {% endmacro %}
 
 {% macro duckdb__zone_abbreviation(expression) %}
-    {%- set letters = "upper(regexp_extract(" ~ expression ~ ", '[0-9]\s*([A-Za-z]{2,5})\s*$', 1))" -%}
-    {#- AM and PM are no zones: such a text is not read (DuckDB has no 12-hour clock) and says so. -#}
-    case when {{ letters }} not in ('', 'UTC', 'GMT', 'UT', 'UCT', 'ZULU', 'AM', 'PM') then {{ letters }} end
+    {#-
+        DuckDB reads a three-letter zone as ICU's zone of that id (an IANA zone, or a legacy
+        Java id). These are the ones that are not what a writer means by it, or not only:
+        BST as Bangladesh (+06) for British summer time, AST as Alaska for Atlantic, NST as New
+        Zealand for Newfoundland, IST as India for Irish or Israel, CST as Chicago for China,
+        SST as the Solomon Islands for Samoa or Singapore, ECT as Paris for Ecuador, ART as
+        Cairo for Argentina, ACT as Darwin for Acre, MIT as Apia (+13) for Midway (-11); and
+        PST, CET, EET, WET and MET with summer time, so "10:00 CET" in July was read as +02.
+        Every other name the cast reads is what it says: EST, MST and HST are fixed offsets in
+        IANA, JST, EAT and CAT their one zone, Japan, Egypt, PRC or NZ a zone's IANA name; a
+        name it does not know (EDT, AM, PM: DuckDB has no 12-hour clock) is not read, and
+        staging says so.
+    -#}
+    {%- set letters = "upper(regexp_extract(" ~ expression ~ ", '[0-9]\s*([A-Za-z]{3})\s*$', 1))" -%}
+    case
+        when {{ letters }} in ('ACT', 'ART', 'AST', 'BST', 'CET', 'CST', 'ECT', 'EET', 'IST', 'MET', 'MIT', 'NST', 'PST', 'SST', 'WET')
+            then {{ letters }}
+    end
 {% endmacro %}

@@ -73,7 +73,7 @@ renamed as (
             when created_at_value is null and nullif(trim(created_at), '') is null
                 then 'missing required value: created_at'
             when created_at_utc is null and {{ llm_migration.zone_abbreviation('created_at') }} is not null
-                then {{ dbt.concat(["'created_at names its time zone by an abbreviation that several zones share ('", llm_migration.zone_abbreviation('created_at'), "'): write an offset (+01:00) or a zone name (Europe/London): '", "substr(created_at, 1, 80)"]) }}
+                then {{ dbt.concat(["'created_at names its time zone by an abbreviation that several zones share or DuckDB misreads ('", llm_migration.zone_abbreviation('created_at'), "'): write an offset (+01:00) or a zone name (Europe/London): '", "substr(created_at, 1, 80)"]) }}
             when created_at_utc is null
                 then {{ dbt.concat(["'created_at is not a timestamp: '", "substr(created_at, 1, 80)"]) }}
             when not {{ llm_migration.is_plausible_timestamp('created_at_utc') }}

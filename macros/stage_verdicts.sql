@@ -116,7 +116,7 @@ renamed as (
             when is_verdict_positive is null
                 then {{ dbt.concat(["'" ~ text_column ~ " cannot be read as a '", "metric_name", "' " ~ verdict_noun ~ ": '", "substr(" ~ text_column ~ ", 1, 80)"]) }}
             when time_utc is null and {{ llm_migration.zone_abbreviation(time_column) }} is not null
-                then {{ dbt.concat(["'" ~ time_column ~ " names its time zone by an abbreviation that several zones share ('", llm_migration.zone_abbreviation(time_column), "'): write an offset (+01:00) or a zone name (Europe/London): '", "substr(" ~ time_column ~ ", 1, 80)"]) }}
+                then {{ dbt.concat(["'" ~ time_column ~ " names its time zone by an abbreviation that several zones share or DuckDB misreads ('", llm_migration.zone_abbreviation(time_column), "'): write an offset (+01:00) or a zone name (Europe/London): '", "substr(" ~ time_column ~ ", 1, 80)"]) }}
             when nullif(trim({{ time_column }}), '') is not null and time_utc is null
                 and not {{ llm_migration.is_missing_marker(time_column) }}
                 then {{ dbt.concat(["'" ~ time_column ~ " is not a timestamp: '", "substr(" ~ time_column ~ ", 1, 80)"]) }}

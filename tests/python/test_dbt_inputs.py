@@ -849,10 +849,12 @@ def test_a_time_zone_abbreviation_is_rejected_not_read_as_another_zone(tmp_path)
     )
     assert read.created_at.tolist()[2:4] == ["2026-10-21 09:00", "2026-10-21 10:00"]
     assert read.rejection_reason.fillna("kept").tolist() == [
-        "created_at names its time zone by an abbreviation that several zones share (BST): "
-        "write an offset (+01:00) or a zone name (Europe/London): 2026-10-21 10:00:00 BST",
-        "created_at names its time zone by an abbreviation that several zones share (AST): "
-        "write an offset (+01:00) or a zone name (Europe/London): 2026-01-21 10:00:00 AST",
+        "created_at names its time zone by an abbreviation that several zones share or DuckDB "
+        "misreads (BST): write an offset (+01:00) or a zone name (Europe/London): "
+        "2026-10-21 10:00:00 BST",
+        "created_at names its time zone by an abbreviation that several zones share or DuckDB "
+        "misreads (AST): write an offset (+01:00) or a zone name (Europe/London): "
+        "2026-01-21 10:00:00 AST",
         "kept",
         "kept",
         "created_at is not a timestamp: 2026-10-21 10:00 PM",
@@ -863,7 +865,8 @@ def test_a_time_zone_abbreviation_is_rejected_not_read_as_another_zone(tmp_path)
     ).iloc[0]
     assert pd.isna(label.labeled_at)
     assert label.rejection_reason.startswith(
-        "labeled_at names its time zone by an abbreviation that several zones share (NST)"
+        "labeled_at names its time zone by an abbreviation that several zones share or DuckDB "
+        "misreads (NST)"
     )
 
 
@@ -1206,3 +1209,56 @@ def test_ids_with_tabs_or_no_break_spaces_around_them_match(tmp_path, format_):
     ):
         read = query(database, f"select distinct {column} from {model}")[column]
         assert set(read) == originals[column], column
+
+
+@pytest.mark.dbt
+def test_zone_names_and_unambiguous_abbreviations_are_read_misread_ones_rejected(tmp_path):
+    # Every zone abbreviation was rejected, and so was an IANA zone of up to five letters:
+    # "10:00 EST" (a fixed -05:00 in IANA) and "10:00 Japan" were lost with their traces. Only
+    # the abbreviations DuckDB reads as another zone than meant are rejected: IST as India,
+    # SST as the Solomon Islands, MIT as Apia, CET and PST with summer time in July.
+    from zoneinfo import ZoneInfo
+
+    inputs, _ = demo.generate(SMALL)
+    traces = inputs["traces"].copy()
+    traces["created_at"] = traces["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    read_as = {
+        "EST": "EST",
+        "MST": "MST",
+        "hst": "HST",
+        "JST": "Asia/Tokyo",
+        "Japan": "Japan",
+        "Egypt": "Egypt",
+        "Singapore": "Singapore",
+        "PRC": "PRC",
+        "NZ": "NZ",
+    }
+    rejected = ["IST", "SST", "MIT", "CET", "pst", "CST"]
+    written = [f"2026-07-21 10:00:00 {zone}" for zone in [*read_as, *rejected, "EDT"]]
+    ids = traces.trace_id[: len(written)].tolist()
+    traces.loc[: len(written) - 1, "created_at"] = written
+    inputs["traces"] = traces
+    database, _ = _run_on_csv(tmp_path, "zone_names", inputs, "+int_traces_checked")
+    read = query(
+        database,
+        "select strftime(created_at, '%Y-%m-%d %H:%M') as created_at, rejection_reason "
+        f"from int_traces_checked where trace_id in {tuple(ids)} order by source_row_number",
+    )
+    expected = [
+        datetime_in_utc.strftime("%Y-%m-%d %H:%M")
+        for datetime_in_utc in (
+            pd.Timestamp("2026-07-21 10:00:00", tz=ZoneInfo(zone)).tz_convert("UTC")
+            for zone in read_as.values()
+        )
+    ]
+    assert read.created_at[: len(read_as)].tolist() == expected
+    assert read.rejection_reason[: len(read_as)].isna().all()
+    assert read.rejection_reason[len(read_as) : -1].tolist() == [
+        f"created_at names its time zone by an abbreviation that several zones share or DuckDB "
+        f"misreads ({zone.upper()}): write an offset (+01:00) or a zone name (Europe/London): "
+        f"2026-07-21 10:00:00 {zone}"
+        for zone in rejected
+    ]
+    assert (
+        read.rejection_reason.iloc[-1] == "created_at is not a timestamp: 2026-07-21 10:00:00 EDT"
+    )
