@@ -1262,3 +1262,42 @@ def test_zone_names_and_unambiguous_abbreviations_are_read_misread_ones_rejected
     assert (
         read.rejection_reason.iloc[-1] == "created_at is not a timestamp: 2026-07-21 10:00:00 EDT"
     )
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
+def test_other_warehouses_read_assessment_tags_as_the_default_does(tmp_path, dialect):
+    # The Snowflake and BigQuery versions of extract_assessment took the first tag, so a judge
+    # restating its instructions was read as "correct" there and rejected on DuckDB. No
+    # warehouse runs here: each version must parse in its dialect, and sqlglot's translation of
+    # it to DuckDB must give the default's reading of every text.
+    import sqlglot
+
+    from test_sql_macros import compile_inline
+
+    texts = [
+        "correct",
+        "Reasoning: fine.\n<assessment>\n  Correct\n</assessment>",
+        "<ASSESSMENT>No</ASSESSMENT>",
+        "Answer <assessment>correct</assessment> or <assessment>incorrect</assessment>.\n"
+        "The answer misses the point. <assessment>incorrect</assessment>",
+        "<assessment>Correct</assessment> (restated: <assessment> correct </assessment>)",
+        "<assessment>yes</assessment><assessment>no</assessment>",
+        "<assessment>\tnon-adherent\r\n</assessment> then <assessment>Non Adherent</assessment>",
+        "an open <assessment>tag",
+        "",
+        None,
+    ]
+    select = (
+        "select n, {{ llm_migration.%s__extract_assessment('judgement') }} as r from t order by n"
+    )
+    compiled = compile_inline(select % dialect, tmp_path)
+    as_duckdb = sqlglot.parse_one(compiled, read=dialect).sql(dialect="duckdb")
+    default = compile_inline(select % "default", tmp_path)
+    with duckdb.connect() as connection:
+        connection.execute("create table t (n integer, judgement varchar)")
+        connection.executemany("insert into t values (?, ?)", list(enumerate(texts)))
+        expected = connection.sql(default).fetchall()
+        read = connection.sql(as_duckdb).fetchall()
+    assert expected[3] == (3, texts[3]) and expected[4] == (4, "correct")  # the default's reading
+    assert read == expected
