@@ -21,5 +21,5 @@
 
 {% macro package_version() %}
     {#- Kept equal to pyproject.toml and dbt_project.yml (a test checks it). -#}
-    {{ return('0.2.0') }}
+    {{ return('0.3.0') }}
 {% endmacro %}

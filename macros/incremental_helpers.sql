@@ -146,11 +146,19 @@
 
 {% macro parse_settings() %}
     {#-
-        Digest of the vars that decide how a verdict row is read: the metric names, their
-        aliases and the verdict spellings. Stored on every checked verdict and label row, so an
-        incremental refresh can tell that rows were read under other settings.
+        Digest of what decides how an input row is read: the metric names, their aliases, the
+        verdict spellings, and the version of the reading itself. Stored on every checked
+        verdict and label row, so an incremental refresh can tell that rows were read under
+        other settings.
+
+        reader: raise it in a release that reads input rows differently (ids, numbers, times,
+        verdict texts): a refresh of a warehouse built before then stops and asks for one full
+        refresh, instead of keeping the rows of unchanged traces as the old release read them.
+        2: ids trimmed of tabs and invisible spaces, whole floats read as integers, DECIMALs
+        without trailing zeros, zone names and unambiguous abbreviations read.
     -#}
     {%- set settings = {
+        'reader': 2,
         'metrics': llm_migration.metric_names() | sort,
         'aliases': var('llm_migration_metric_aliases', {}) or {},
         'spellings': var('llm_migration_label_spellings'),
@@ -179,7 +187,8 @@
                 "the rows of input '" ~ input_name ~ "' in " ~ this ~ " were read with other "
                 ~ "verdict spellings, metric names or metric aliases (vars "
                 ~ "llm_migration_label_spellings, llm_migration_metrics, "
-                ~ "llm_migration_metric_aliases) than this build's; a refresh re-reads only "
+                ~ "llm_migration_metric_aliases) than this build's, or by an earlier version of "
+                ~ "llm_migration that read input rows differently; a refresh re-reads only "
                 ~ "changed traces, so rebuild them all with `dbt build --full-refresh`.") }}
         {%- endif -%}
     {%- endif -%}

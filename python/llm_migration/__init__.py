@@ -1,3 +1,3 @@
 """llm_migration: decide LLM model migrations from judge scores calibrated with human labels."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -783,6 +783,8 @@ def test_a_refresh_under_other_verdict_spellings_asks_for_a_full_refresh(tmp_pat
         refused.stdout
     )
     assert "dbt build --full-refresh" in refused.stdout
+    # A release that reads rows differently changes the same digest (its reader version).
+    assert "or by an earlier version of llm_migration that read input rows" in refused.stdout
     run_dbt(["build", "--full-refresh", *select], database, extended)
     # A table built before the column existed gets the same advice, not a binder error.
     with duckdb.connect(str(database)) as connection:
