@@ -413,6 +413,8 @@ class BootstrapStatistic:
     worst: np.ndarray | None = None
     best: np.ndarray | None = None
     n_missing: int = 0
+    # Of them, costs of 0 read as not recorded (``_unrecorded_zeros``).
+    n_unrecorded_zeros: int = 0
 
 
 class MissingSystemsData(LookupError):
@@ -518,7 +520,8 @@ def _bootstrap_model(
             draws if bounded is None else _bootstrap(bounded, stat.kind, n_resamples, seed)
         )
     n_missing = int(sample.traces.sum() - with_value.sum())
-    return BootstrapStatistic(point, draws, bounds[0], bounds[1], n_missing)
+    n_zeros = 0 if unrecorded is None else int(unrecorded.sum())
+    return BootstrapStatistic(point, draws, bounds[0], bounds[1], n_missing, n_zeros)
 
 
 def systems_budget_gates(
@@ -655,7 +658,10 @@ def systems_budget_gates(
             if min(np.mean(~np.isnan(d)) for d in (compared, high, low)) < 0.5:
                 rows.append(inconclusive(candidate, "undefined in most bootstrap draws", observed))
                 continue
-            missing = (estimate.n_missing, compared_with.n_missing)
+            missing = (
+                (estimate.n_missing, compared_with.n_missing),
+                (estimate.n_unrecorded_zeros, compared_with.n_unrecorded_zeros),
+            )
             rows.append(
                 _budget_row(candidate, budget, stat, observed, (compared, high, low), missing)
             )
@@ -696,7 +702,7 @@ def _budget_row(
     stat: _Statistic,
     observed: float,
     draws: tuple[np.ndarray, np.ndarray, np.ndarray],
-    missing: tuple[int, int],
+    missing: tuple[tuple[int, int], tuple[int, int]],
 ) -> dict:
     compared, high_draws, low_draws = (d[~np.isnan(d)] for d in draws)
     p_met = float(np.mean(high_draws <= budget.max_value))
@@ -722,6 +728,7 @@ def _budget_row(
             f"{fmt_prob(budget.prob_exceeded_blocks)}"
         )
     bounded = ""
+    (missing, zeros) = missing
     if any(missing):
         what = "a status" if stat.column == "is_error" else f"a {stat.column}"
         worst = {
@@ -729,10 +736,16 @@ def _budget_row(
             "latency_ms": "unbounded",
             "cost_usd": "its largest cost in the region",
         }[stat.column]
+        of_them = (
+            f" (of them {zeros[0]:,} and {zeros[1]:,} costs of 0 beyond the other model's "
+            "share of zeros, read as not recorded)"
+            if any(zeros)
+            else ""
+        )
         bounded = (
             f"; {missing[0]:,} traces of {candidate} and {missing[1]:,} of the incumbent lack "
-            f"{what}: P(within budget) counts the candidate's as {worst} and the incumbent's "
-            "at its best, P(over budget) the other way round"
+            f"{what}{of_them}: P(within budget) counts the candidate's as {worst} and the "
+            "incumbent's at its best, P(over budget) the other way round"
         )
     return gate_row(
         candidate,

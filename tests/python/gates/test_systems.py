@@ -383,6 +383,22 @@ def test_costs_logged_as_zero_are_not_read_as_free_calls():
     assert cost["status"] == "inconclusive", cost["reason"]
     assert "cand has a cost_usd on only 450 of 1,500 traces in eu-west" in cost["reason"]
     assert "2,100 of its costs of 0, beyond the other model's share" in cost["reason"]
+    # A few unpriced calls (5% of an equal candidate's) are bounded like missing costs, not
+    # read as free: the budget still passes (at its priciest calls' cost, 5% lift the mean by
+    # about a fifth), and the reason says what was read as not recorded.
+    traces = _scaled_copy(equal_systems(), "inc", "cand", cost_usd=1.0)
+    unpriced = (traces.model_id == "cand") & (traces.index % 20 == 0)
+    traces.loc[unpriced, "cost_usd"] = 0.0
+    cost = _gates(traces)[("cand", "cost_per_trace_ratio")]
+    assert cost["status"] == "pass", cost["reason"]
+    n_unpriced = int(unpriced.sum())
+    assert (
+        f"{n_unpriced} traces of cand and 0 of the incumbent lack a cost_usd (of them "
+        f"{n_unpriced} and 0 costs of 0" in cost["reason"]
+    )
+    # The point estimate reads the priced calls of an exact copy: 1 within the error of a 95%
+    # subsample of 3,000 exponential costs (0.4%), not the 0.95 the zeros would give.
+    assert cost["observed_value"] == pytest.approx(1.0, abs=0.02)
     # The incumbent's unlogged costs are held to the same standard: with 70% of them 0 an equal
     # candidate looked 3.3x costlier and failed.
     traces = equal_systems()
