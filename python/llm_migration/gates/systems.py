@@ -39,7 +39,9 @@ Beta posterior per region for the error rate.
   logger that only priced some calls); a latency of 0 ms counts as missing (not recorded: no
   call takes 0 ms), and so do a model's costs of 0 beyond the other model's share of zeros in
   the region, when the excess is more than sampling noise (a cost of 0 can be real, a cache
-  hit, but one model's zeros that the other does not have are more likely unpriced calls).
+  hit, but one model's zeros that the other does not have are more likely unpriced calls;
+  bounded at worst by the region's largest cost and at best by the 0 recorded, so reading
+  them as not recorded never turns a decision into a pass or a failure it was not).
   So does a latency or cost ratio whose candidate side is 0 (not recorded: the ratio would
   pass any budget; the incumbent's 0 leaves the ratio undefined), and a ratio beyond
   1/``max_plausible_ratio`` .. ``max_plausible_ratio`` (default 100), which is more often a
@@ -139,6 +141,9 @@ class _Sample:
     counts: np.ndarray  # (R, K) counts per region in weight order
     weights: np.ndarray  # (R,) region weights, sum 1
     traces: np.ndarray  # (R,) the model's traces per region, with or without a value
+    # (R,) of the traces without a value, those whose recorded 0 is read as not recorded
+    # (``_unrecorded_zeros``): their best value is that 0, not the region's smallest.
+    zeros: np.ndarray | None = None
 
 
 def traffic_weights(
@@ -242,7 +247,8 @@ def _sample(
     in_mix = region_codes >= 0
     np.add.at(counts, (region_codes[in_mix], codes[in_mix]), 1)
     region_weights = np.array([weights[r] for r in region_order])
-    return _Sample(support, counts, region_weights, traces), []
+    zeros = None if unrecorded is None else np.asarray(unrecorded, dtype=np.int64)
+    return _Sample(support, counts, region_weights, traces, zeros), []
 
 
 def _zero_counts(model_rows: _ModelRows, column: str, n_regions: int) -> np.ndarray:
@@ -267,7 +273,9 @@ def _unrecorded_zeros(own: np.ndarray, other: np.ndarray) -> np.ndarray:
     equal shares of real zeros flag a model's region about once in 750). A logger that writes 0
     for an unpriced call gives one model zeros the other does not have: read as values, 70%
     zeros passed a candidate 3x costlier at about 0.9x. Counted as missing they are bounded and
-    held against ``min_systems_coverage`` like a NULL.
+    held against ``min_systems_coverage`` like a NULL, but at best they are the 0 recorded
+    (``_bounded``): real cache hits read as not recorded leave a budget inconclusive, never
+    passed or failed on a cost that was not there.
 
     ``own`` and ``other`` are ``_zero_counts`` of the two models.
     """
@@ -306,7 +314,10 @@ def _bounded(sample: _Sample, kind: str, worst: bool) -> _Sample | None:
     Worst means largest: an infinite latency (a timed-out call has no upper bound, so more than
     5% missing leaves the p95 unbounded), the region's largest cost (the mean has no bound
     otherwise: a plausibility bound, not a proof), an error for the status. Best is the smallest
-    value, and no error. None when no value is missing.
+    value, and no error; a cost of 0 read as not recorded (``sample.zeros``) is at best the 0 it
+    was recorded as: at the region's smallest cost instead, an incumbent's real cache hits
+    passed a candidate 1.58x costlier against a 1.5x budget, and a candidate's failed one 1.43x
+    costlier. None when no value is missing.
     """
     missing = sample.traces - sample.counts.sum(axis=1)
     if not missing.any():
@@ -315,11 +326,20 @@ def _bounded(sample: _Sample, kind: str, worst: bool) -> _Sample | None:
     if kind == "quantile" and worst:
         support = np.append(support, np.inf)
         counts = np.concatenate([counts, np.zeros((len(counts), 1), dtype=counts.dtype)], axis=1)
+    zeros = np.zeros_like(missing) if sample.zeros is None or worst else sample.zeros
+    zero_at = None
+    if zeros.any():
+        zero_at = int(np.searchsorted(support, 0.0))
+        if zero_at == len(support) or support[zero_at] != 0.0:
+            support = np.insert(support, zero_at, 0.0)
+            counts = np.insert(counts, zero_at, 0, axis=1)
     for r in np.flatnonzero(missing):
         # A status is an error or not, whether the region shows both or not (support [0, 1]).
         present = np.array([0, 1]) if kind == "rate" else np.flatnonzero(counts[r] > 0)
         top = len(support) - 1 if kind == "quantile" else present[-1]
-        counts[r, top if worst else present[0]] += missing[r]
+        if zeros[r]:
+            counts[r, zero_at] += zeros[r]
+        counts[r, top if worst else present[0]] += missing[r] - zeros[r]
     return _Sample(support, counts, sample.weights, sample.traces)
 
 

@@ -427,6 +427,46 @@ def test_free_calls_both_models_have_are_read_as_costs_of_zero():
         assert "lack a cost_usd" not in cost["reason"]
 
 
+def test_real_cache_hits_of_one_model_decide_no_budget_as_a_cost_they_did_not_have():
+    # Costs priced per call (0.8..1.2x their mean, no cost near 0) and 8% real cache hits on
+    # one model only: the zeros are read as not recorded, but at best they are the 0 recorded.
+    # Bounded at the region's smallest cost instead, the incumbent's cache hits passed a
+    # candidate 1.58x costlier against the 1.5x budget, and the candidate's failed one 1.43x
+    # costlier. Both are inconclusive now: the data cannot tell cache hits from unpriced calls.
+    rng = np.random.default_rng(5)
+
+    def traces(cand_factor, cand_hits, inc_hits, n=2000):
+        frames = []
+        for model, factor, hits in (("inc", 1.0, inc_hits), ("cand", cand_factor, cand_hits)):
+            for region in REGIONS:
+                cost = rng.uniform(0.8, 1.2, n) * 0.002 * factor
+                cost[rng.random(n) < hits] = 0.0
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "model_id": model,
+                            "region": region,
+                            "latency_ms": 100.0,
+                            "cost_usd": cost,
+                            "is_error": False,
+                        }
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
+    for data, truth in ((traces(1.45, 0.0, 0.08), 1.58), (traces(1.55, 0.08, 0.0), 1.43)):
+        reading = data.assign(cost_usd=data.cost_usd.where(data.cost_usd > 0, 1e-9))
+        plain = _gates(reading)[("cand", "cost_per_trace_ratio")]
+        assert plain["observed_value"] == pytest.approx(truth, abs=0.03)
+        cost = _gates(data)[("cand", "cost_per_trace_ratio")]
+        assert cost["status"] == "inconclusive", (truth, cost["reason"])
+        assert "costs of 0 beyond the other model's share of zeros" in cost["reason"]
+    # A candidate whose cache hits make it cheaper still passes: at its worst (the hits at its
+    # largest cost) it is about 1.01x.
+    cost = _gates(traces(1.0, 0.08, 0.0))[("cand", "cost_per_trace_ratio")]
+    assert cost["status"] == "pass", cost["reason"]
+
+
 def test_a_unit_mix_up_is_not_read_as_a_thousandfold_difference():
     # The candidate's latency logged in seconds in latency_ms, its cost in cents.
     traces = _scaled_copy(equal_systems(), "inc", "cand", latency_ms=0.001, cost_usd=100.0)
