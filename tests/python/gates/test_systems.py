@@ -17,6 +17,7 @@ from gate_inputs import REGIONS, equal_systems, systems_traces
 from llm_migration.gates import GatePolicy
 from llm_migration.gates.systems import (
     _support,
+    _unrecorded_zeros,
     bootstrap_statistic,
     systems_budget_gates,
     traffic_weights,
@@ -465,6 +466,27 @@ def test_real_cache_hits_of_one_model_decide_no_budget_as_a_cost_they_did_not_ha
     # largest cost) it is about 1.01x.
     cost = _gates(traces(1.0, 0.08, 0.0))[("cand", "cost_per_trace_ratio")]
     assert cost["status"] == "pass", cost["reason"]
+
+
+def test_real_cache_hits_in_a_small_region_are_rarely_read_as_not_recorded():
+    # Zeros beyond the other model's share are read as not recorded past three standard errors
+    # of chance, which equal shares of real zeros should cross about once in 750. The normal
+    # approximation crossed far more often where zeros are few: one cache hit in a region of
+    # 20 traces against 2 in the incumbent's 1,000 was past it, and with 1% real cache hits
+    # one such region in 58 had a zero read as not recorded.
+    one = _unrecorded_zeros(np.array([[1], [20]]), np.array([[2], [1000]]))
+    assert one.tolist() == [0]
+    rng = np.random.default_rng(7)
+    for n_own, n_other, share in ((20, 1000, 0.01), (20, 1000, 0.005), (2000, 2000, 0.3)):
+        draws = 20_000
+        own = np.stack([rng.binomial(n_own, share, draws), np.full(draws, n_own)])
+        other = np.stack([rng.binomial(n_other, share, draws), np.full(draws, n_other)])
+        flagged = np.mean(_unrecorded_zeros(own, other) > 0)
+        assert flagged < 1 / 750, (n_own, n_other, share, flagged)
+    # Zeros one model has and the other does not are still read as not recorded: 10 of 1,500
+    # against none (as many as chance gives once in 1,000), and 5% unpriced calls.
+    assert _unrecorded_zeros(np.array([[10], [1500]]), np.array([[0], [1500]])).tolist() == [10]
+    assert _unrecorded_zeros(np.array([[75], [1500]]), np.array([[0], [1500]])).tolist() == [75]
 
 
 def test_a_unit_mix_up_is_not_read_as_a_thousandfold_difference():
