@@ -22,10 +22,14 @@
         reader shows it, and it matches the same id written as text. Beyond 2^53 a float no
         longer holds every integer, so such a value is left as it prints (1e+20): the id it was
         made from cannot be recovered, and a verdict naming it is rejected as of an unknown trace.
+        A 4-byte float (FLOAT, REAL) holds every integer below 2^24 only: past it, id 123456789
+        was stored as 123456792 and read as that integer, another trace's id, so its verdicts
+        were kept against the wrong trace.
     -#}
     {%- if delivered_type in ('DOUBLE', 'FLOAT', 'REAL', 'FLOAT4', 'FLOAT8') -%}
+        {%- set exact_below = 9007199254740992 if delivered_type in ('DOUBLE', 'FLOAT8') else 16777216 -%}
         case
-            when {{ expression }} = trunc({{ expression }}) and abs({{ expression }}) < 9007199254740992
+            when {{ expression }} = trunc({{ expression }}) and abs({{ expression }}) < {{ exact_below }}
                 then cast(cast({{ expression }} as bigint) as varchar)
             else cast({{ expression }} as varchar)
         end

@@ -1303,3 +1303,46 @@ def test_other_warehouses_read_assessment_tags_as_the_default_does(tmp_path, dia
         read = connection.sql(as_duckdb).fetchall()
     assert expected[3] == (3, texts[3]) and expected[4] == (4, "correct")  # the default's reading
     assert read == expected
+
+
+@pytest.mark.dbt
+def test_trace_ids_past_a_4_byte_float_s_integers_are_not_read_as_other_ids(tmp_path):
+    # A 4-byte float holds every integer below 2^24 only: trace id 123456789 in a float32
+    # column is stored as 123456792, which was read as that integer, so the verdicts naming
+    # trace 123456789 were kept against trace 123456792. Past 2^24 a 4-byte float is read as
+    # it prints, like a double past 2^53, and such verdicts are rejected as of an unknown trace.
+    import numpy as np
+
+    inputs, _ = demo.generate(SMALL)
+    as_text = {t: str(int(t.removeprefix("tr-"))) for t in inputs["traces"].trace_id}
+    scores = inputs["judge_scores"]
+    named, other = (
+        scores.trace_id.iloc[0],
+        scores.trace_id[scores.trace_id != scores.trace_id.iloc[0]].iloc[0],
+    )
+    as_text.update({named: "123456789", other: "123456792"})
+    assert float(np.float32(123456789)) == 123456792.0
+    inputs["traces"] = inputs["traces"].assign(trace_id=lambda d: d.trace_id.map(as_text))
+    inputs["human_labels"] = inputs["human_labels"].assign(
+        trace_id=lambda d: d.trace_id.map(as_text)
+    )
+    inputs["judge_scores"] = scores.assign(
+        trace_id=scores.trace_id.map(as_text).astype(float).astype(np.float32)
+    )
+    database, _ = _run_with_formats(
+        tmp_path, "float32_ids", inputs, {"judge_scores": "parquet"}, "+int_judgements_checked"
+    )
+    assert duckdb.sql(
+        f"select typeof(trace_id) from '{tmp_path / 'float32_ids' / 'judge_scores.parquet'}'"
+    ).fetchone() == ("FLOAT",)
+    read = query(
+        database,
+        "select trace_id, rejection_reason from int_judgements_checked order by source_row_number",
+    )
+    n_named, n_other = (int((scores.trace_id == t).sum()) for t in (named, other))
+    kept = read[read.rejection_reason.isna()]
+    assert not kept.trace_id.isin(["123456789", "123456792"]).any()
+    unknown = read.rejection_reason.str.startswith("unknown trace_id", na=False)
+    assert int(unknown.sum()) == n_named + n_other
+    # Below 2^24 a 4-byte float is its integer, and every other verdict finds its trace.
+    assert len(kept) == len(read) - n_named - n_other
