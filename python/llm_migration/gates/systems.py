@@ -273,14 +273,13 @@ def _unrecorded_zeros(own: np.ndarray, other: np.ndarray) -> np.ndarray:
 
     A cost of 0 can be real (a cache hit, a free tier), so zeros are values, except those beyond
     the other model's share of zeros in the region when that excess is more than sampling noise
-    explains: at most the chance of three standard errors (0.00135, one-sided) that the two
-    models' zeros split as unevenly with equal shares, Fisher's exact test given the region's
-    zeros, so equal shares of real zeros flag a model's region at most about once in 750. (Three
-    standard errors of the normal approximation flagged one in 35 to 60 regions of 20 traces
-    with 0.5-1% real cache hits against an incumbent's 1,000: one zero there is past them.) A
-    logger that writes 0
-    for an unpriced call gives one model zeros the other does not have: read as values, 70%
-    zeros passed a candidate 3x costlier at about 0.9x. Counted as missing they are bounded and
+    explains: Fisher's exact test, given the region's zeros, at the one-sided level of three
+    standard errors (0.00135), so equal shares of real zeros flag a model's region at most about
+    once in 750. (Three standard errors of the normal approximation flagged one in 35 to 60
+    regions of 20 traces with 0.5-1% real cache hits against an incumbent's 1,000: one zero
+    there is past them.) A logger that writes 0 for an unpriced call gives one model zeros the
+    other does not have: read as values, 70% zeros passed a candidate 3x costlier at about
+    0.9x. Counted as missing they are bounded and
     held against ``min_systems_coverage`` like a NULL, but at best they are the 0 recorded
     (``_bounded``): real cache hits read as not recorded leave a budget inconclusive, never
     passed or failed on a cost that was not there.
