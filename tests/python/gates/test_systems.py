@@ -358,32 +358,42 @@ def test_a_candidate_without_a_recorded_cost_or_latency_proves_no_budget():
     assert gates[("cand", "cost_per_trace_ratio")]["status"] == "inconclusive"
 
 
-def test_latencies_logged_as_zero_are_not_read_as_instant_calls():
-    # A review's case: a candidate 1.4x slower (its budget fails) whose logger wrote 0 for 70%
-    # of its latencies passed at 0.94x: zeros pulled its p95 down to its 83rd percentile. A
-    # call does not take 0 ms; such a latency was not recorded, and is bounded like a missing one.
-    traces = _scaled_copy(equal_systems(), "inc", "cand", latency_ms=1.4)
-    assert _gates(traces)[("cand", "p95_latency_ratio")]["status"] == "fail"
-    unlogged = (traces.model_id == "cand") & (traces.index % 10 < 7)
-    traces.loc[unlogged, "latency_ms"] = 0.0
-    latency = _gates(traces)[("cand", "p95_latency_ratio")]
-    assert latency["status"] == "inconclusive", latency["reason"]
-    assert "has a latency_ms on only" in latency["reason"]
-    assert "a latency of 0 counts as not recorded" in latency["reason"]
+@pytest.mark.parametrize(
+    ("column", "gate_id", "factor", "reasons"),
+    [
+        (
+            "latency_ms",
+            "p95_latency_ratio",
+            1.4,
+            ["has a latency_ms on only", "a latency of 0 counts as not recorded"],
+        ),
+        (
+            "cost_usd",
+            "cost_per_trace_ratio",
+            3.0,
+            [
+                "cand has a cost_usd on only 450 of 1,500 traces in eu-west",
+                "2,100 of its costs of 0, beyond the other model's share",
+            ],
+        ),
+    ],
+)
+def test_values_one_model_logs_as_zero_are_not_read_as_values(column, gate_id, factor, reasons):
+    # Review cases: a candidate 1.4x slower whose logger wrote 0 for 70% of its latencies passed
+    # at 0.94x (the zeros pulled its p95 down to its 83rd percentile), and one 3x costlier with
+    # 70% of its costs written as 0 passed at about 0.9x. No call takes 0 ms, and costs of 0
+    # the incumbent does not have are more likely unpriced calls: both are read as not
+    # recorded, missing on 70% of the candidate's traces, so the budget cannot be checked.
+    traces = _scaled_copy(equal_systems(), "inc", "cand", **{column: factor})
+    assert _gates(traces)[("cand", gate_id)]["status"] == "fail"
+    traces.loc[(traces.model_id == "cand") & (traces.index % 10 < 7), column] = 0.0
+    row = _gates(traces)[("cand", gate_id)]
+    assert row["status"] == "inconclusive", row["reason"]
+    for reason in reasons:
+        assert reason in row["reason"]
 
 
-def test_costs_logged_as_zero_are_not_read_as_free_calls():
-    # A review's case: a candidate 3x costlier (its budget fails) whose logger wrote 0 for 70%
-    # of its costs passed at 0.85x. Zeros the incumbent does not have are read as not recorded:
-    # missing on 70% of its traces, the budget cannot be checked.
-    traces = _scaled_copy(equal_systems(), "inc", "cand", cost_usd=3.0)
-    assert _gates(traces)[("cand", "cost_per_trace_ratio")]["status"] == "fail"
-    unlogged = (traces.model_id == "cand") & (traces.index % 10 < 7)
-    traces.loc[unlogged, "cost_usd"] = 0.0
-    cost = _gates(traces)[("cand", "cost_per_trace_ratio")]
-    assert cost["status"] == "inconclusive", cost["reason"]
-    assert "cand has a cost_usd on only 450 of 1,500 traces in eu-west" in cost["reason"]
-    assert "2,100 of its costs of 0, beyond the other model's share" in cost["reason"]
+def test_a_few_unpriced_calls_and_an_incumbent_s_unpriced_calls_are_bounded():
     # A few unpriced calls (5% of an equal candidate's) are bounded like missing costs, not
     # read as free: the budget still passes (at its priciest calls' cost, 5% lift the mean by
     # about a fifth), and the reason says what was read as not recorded.
