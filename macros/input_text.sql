@@ -25,10 +25,14 @@
         A 4-byte float (FLOAT, REAL) holds every integer below 2^24 only: past it, id 123456789
         was stored as 123456792 and read as that integer, another trace's id, so its verdicts
         were kept against the wrong trace.
+
+        A NaN float is no value: read as the text 'nan' it was an id like any other, so a
+        trace whose id was NaN was kept, and a verdict naming 'nan' was attached to it.
     -#}
     {%- if delivered_type in ('DOUBLE', 'FLOAT', 'REAL', 'FLOAT4', 'FLOAT8') -%}
         {%- set exact_below = 9007199254740992 if delivered_type in ('DOUBLE', 'FLOAT8') else 16777216 -%}
         case
+            when isnan({{ expression }}) then null
             when {{ expression }} = trunc({{ expression }}) and abs({{ expression }}) < {{ exact_below }}
                 then cast(cast({{ expression }} as bigint) as varchar)
             else cast({{ expression }} as varchar)

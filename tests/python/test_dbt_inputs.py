@@ -1165,6 +1165,43 @@ def test_trace_ids_stored_as_floats_match_the_same_ids_as_text(tmp_path):
 
 
 @pytest.mark.dbt
+def test_a_nan_float_id_is_a_missing_id_not_the_id_nan(tmp_path):
+    # A Parquet file written by a tool that keeps NaN (not null) in a float id column: the trace
+    # with id NaN was kept as trace "nan", and a verdict naming "nan" was attached to it.
+    inputs, _ = demo.generate(SMALL)
+    number = {t: float(t.removeprefix("tr-")) for t in inputs["traces"].trace_id}
+    inputs["traces"] = inputs["traces"].assign(trace_id=inputs["traces"].trace_id.map(number))
+    first = inputs["traces"].trace_id.iloc[0]
+    scores = inputs["judge_scores"].assign(
+        trace_id=lambda d: d.trace_id.map({t: str(int(n)) for t, n in number.items()})
+    )
+    scores.loc[scores.trace_id == str(int(first)), "trace_id"] = "nan"
+    inputs["judge_scores"] = scores
+    folder = tmp_path / "nan_ids"
+    demo.write_inputs(inputs, folder, {**dict.fromkeys(INPUT_NAMES, "csv"), "traces": "parquet"})
+    path = folder / "traces.parquet"
+    duckdb.sql(
+        f"copy (select * replace (case when trace_id = {first} then 'nan'::double "
+        f"else trace_id end as trace_id) from '{path}') to '{folder / 'nan.parquet'}'"
+    )
+    (folder / "nan.parquet").replace(path)
+    assert duckdb.sql(f"select count(*) from '{path}' where isnan(trace_id)").fetchone() == (1,)
+    database = tmp_path / "nan_ids.duckdb"
+    select = ["--select", "+int_judgements_checked"]
+    run_dbt(["run", *select], database, {"llm_migration_input_dir": str(folder)})
+    traces = query(
+        database, "select trace_id, rejection_reason from int_traces_checked where trace_id is null"
+    )
+    assert traces.rejection_reason.tolist() == ["missing required value: trace_id"]
+    named = query(
+        database,
+        "select rejection_reason from int_judgements_checked where trace_id = 'nan'",
+    ).rejection_reason
+    assert len(named) == (scores.trace_id == "nan").sum() > 0
+    assert named.str.startswith("unknown trace_id: nan").all(), named.tolist()
+
+
+@pytest.mark.dbt
 @pytest.mark.parametrize("format_", ["csv", "parquet", "jsonl"])
 def test_ids_with_tabs_or_no_break_spaces_around_them_match(tmp_path, format_):
     # Ids were trimmed of spaces only: "tr-0000001<TAB>" from a spreadsheet export or a model id
