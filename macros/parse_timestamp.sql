@@ -20,13 +20,23 @@
         for the texts without an offset after it in the same vector, so one "... Asia/Tokyo"
         moved up to 2,047 following times by 9 hours.
     -#}
+    {#-
+        A time to the minute followed by its zone ("2026-10-21T10:00Z", "10:00+02:00",
+        "10:00 Europe/London") is ISO 8601 too, but DuckDB's cast needs the seconds there (it
+        reads "10:00" alone), and it reads no space before an offset or a Z ("10:00:00 +0200",
+        as many loggers write it, or "10:00:00 Z"): such texts were rejected as not timestamps.
+        Where the first cast failed they are read again with ":00" after the minutes and
+        without that space.
+    -#}
+    {%- set with_seconds = "regexp_replace(regexp_replace(" ~ expression ~ ", '^(\\s*\\d{4}-\\d{2}-\\d{2}[T ]\\d{1,2}:\\d{2})(\\s*[A-Za-z+-])', '\\1:00\\2'), '\\s+([+-]\\d{2}(:?\\d{2})?|Z)\\s*$', '\\1')" -%}
+    {%- set read = "coalesce(try_cast(" ~ expression ~ " as timestamptz), try_cast(" ~ with_seconds ~ " as timestamptz))" -%}
     case
         when regexp_matches({{ expression }}, '[A-Za-z]{2}')
             then case
                 when {{ llm_migration.zone_abbreviation(expression) }} is null
-                    then cast(try_cast({{ expression }} as timestamptz) as timestamp)
+                    then cast({{ read }} as timestamp)
             end
-        else cast(try_cast({{ expression }} as timestamptz) as timestamp)
+        else cast({{ read }} as timestamp)
     end
 {% endmacro %}
 

@@ -1304,6 +1304,49 @@ def test_zone_names_and_unambiguous_abbreviations_are_read_misread_ones_rejected
 
 
 @pytest.mark.dbt
+def test_times_to_the_minute_with_a_zone_are_read(tmp_path):
+    # ISO 8601 allows a time to the minute before its offset ("2026-10-21T10:00Z"), but DuckDB's
+    # cast reads such a time only without a zone after it, and no space before an offset or a
+    # Z (many loggers write "10:00:00 +0200"): these traces were rejected as "not a timestamp".
+    inputs, _ = demo.generate(SMALL)
+    traces = inputs["traces"].copy()
+    traces["created_at"] = traces["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    read_as = {
+        "2026-10-21T10:00Z": "2026-10-21 10:00",
+        "2026-10-21T10:00+02:00": "2026-10-21 08:00",
+        "2026-10-21 10:00 -05:00": "2026-10-21 15:00",
+        "2026-10-21 10:00 UTC": "2026-10-21 10:00",
+        "2026-10-21 10:00 Europe/London": "2026-10-21 09:00",
+        "2026-10-21 10:00:00 Z": "2026-10-21 10:00",
+        "2026-10-21 10:00 Z": "2026-10-21 10:00",
+        "2026-10-21 10:00:00 +0200": "2026-10-21 08:00",
+    }
+    written = [*read_as, "2026-10-21 10:00 PM", "2026-10-21 10:00 BST"]
+    ids = traces.trace_id[: len(written)].tolist()
+    traces.loc[: len(written) - 1, "created_at"] = written
+    inputs["traces"] = traces
+    database, _ = _run_on_csv(tmp_path, "minute_times", inputs, "+int_traces_checked")
+    read = query(
+        database,
+        "select strftime(created_at, '%Y-%m-%d %H:%M') as created_at, rejection_reason "
+        f"from int_traces_checked where trace_id in {tuple(ids)} order by source_row_number",
+    )
+    assert read.created_at[: len(read_as)].tolist() == list(read_as.values())
+    assert read.rejection_reason[: len(read_as)].isna().all()
+    # Still not read: a 12-hour clock, and an abbreviation DuckDB misreads.
+    assert read.rejection_reason.iloc[-2] == "created_at is not a timestamp: 2026-10-21 10:00 PM"
+    assert "abbreviation" in read.rejection_reason.iloc[-1]
+    # Every other row is read as before.
+    assert (
+        query(
+            database,
+            "select count(*) as n from int_traces_checked where rejection_reason is not null",
+        ).n.item()
+        == 2
+    )
+
+
+@pytest.mark.dbt
 @pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
 def test_other_warehouses_read_assessment_tags_as_the_default_does(tmp_path, dialect):
     # The Snowflake and BigQuery versions of extract_assessment took the first tag, so a judge
