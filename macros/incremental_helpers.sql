@@ -154,8 +154,9 @@
         reader: raise it in a release that reads input rows differently (ids, numbers, times,
         verdict texts): a refresh of a warehouse built before then stops and asks for one full
         refresh, instead of keeping the rows of unchanged traces as the old release read them.
-        2: ids trimmed of tabs and invisible spaces, whole floats read as integers, DECIMALs
-        without trailing zeros, zone names and unambiguous abbreviations read.
+        2 (0.3.0): ids trimmed of tabs and invisible spaces, whole floats read as integers and
+        NaN as no value, DECIMALs without trailing zeros, zone names, unambiguous abbreviations
+        and times to the minute before their zone read.
     -#}
     {%- set settings = {
         'reader': 2,
