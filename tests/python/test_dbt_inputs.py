@@ -1250,6 +1250,25 @@ def test_ids_with_tabs_or_no_break_spaces_around_them_match(tmp_path, format_):
         assert set(read) == originals[column], column
 
 
+def _created_at_as_read(tmp_path, name: str, written: list[str]):
+    """The demo's traces with the first ``written`` created_at texts (the rest ISO 8601 in
+    UTC), checked from CSV: the database and, for those traces in order, created_at to the
+    minute and the rejection reason."""
+    inputs, _ = demo.generate(SMALL)
+    traces = inputs["traces"].copy()
+    traces["created_at"] = traces["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ids = traces.trace_id[: len(written)].tolist()
+    traces.loc[: len(written) - 1, "created_at"] = written
+    inputs["traces"] = traces
+    database, _ = _run_on_csv(tmp_path, name, inputs, "+int_traces_checked")
+    read = query(
+        database,
+        "select strftime(created_at, '%Y-%m-%d %H:%M') as created_at, rejection_reason "
+        f"from int_traces_checked where trace_id in {tuple(ids)} order by source_row_number",
+    )
+    return database, read
+
+
 @pytest.mark.dbt
 def test_zone_names_and_unambiguous_abbreviations_are_read_misread_ones_rejected(tmp_path):
     # Every zone abbreviation was rejected, and so was an IANA zone of up to five letters:
@@ -1258,9 +1277,6 @@ def test_zone_names_and_unambiguous_abbreviations_are_read_misread_ones_rejected
     # SST as the Solomon Islands, MIT as Apia, CET and PST with summer time in July.
     from zoneinfo import ZoneInfo
 
-    inputs, _ = demo.generate(SMALL)
-    traces = inputs["traces"].copy()
-    traces["created_at"] = traces["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     read_as = {
         "EST": "EST",
         "MST": "MST",
@@ -1274,15 +1290,7 @@ def test_zone_names_and_unambiguous_abbreviations_are_read_misread_ones_rejected
     }
     rejected = ["IST", "SST", "MIT", "CET", "pst", "CST"]
     written = [f"2026-07-21 10:00:00 {zone}" for zone in [*read_as, *rejected, "EDT"]]
-    ids = traces.trace_id[: len(written)].tolist()
-    traces.loc[: len(written) - 1, "created_at"] = written
-    inputs["traces"] = traces
-    database, _ = _run_on_csv(tmp_path, "zone_names", inputs, "+int_traces_checked")
-    read = query(
-        database,
-        "select strftime(created_at, '%Y-%m-%d %H:%M') as created_at, rejection_reason "
-        f"from int_traces_checked where trace_id in {tuple(ids)} order by source_row_number",
-    )
+    _, read = _created_at_as_read(tmp_path, "zone_names", written)
     expected = [
         datetime_in_utc.strftime("%Y-%m-%d %H:%M")
         for datetime_in_utc in (
@@ -1308,9 +1316,6 @@ def test_times_to_the_minute_with_a_zone_are_read(tmp_path):
     # ISO 8601 allows a time to the minute before its offset ("2026-10-21T10:00Z"), but DuckDB's
     # cast reads such a time only without a zone after it, and no space before an offset or a
     # Z (many loggers write "10:00:00 +0200"): these traces were rejected as "not a timestamp".
-    inputs, _ = demo.generate(SMALL)
-    traces = inputs["traces"].copy()
-    traces["created_at"] = traces["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     read_as = {
         "2026-10-21T10:00Z": "2026-10-21 10:00",
         "2026-10-21T10:00+02:00": "2026-10-21 08:00",
@@ -1322,15 +1327,7 @@ def test_times_to_the_minute_with_a_zone_are_read(tmp_path):
         "2026-10-21 10:00:00 +0200": "2026-10-21 08:00",
     }
     written = [*read_as, "2026-10-21 10:00 PM", "2026-10-21 10:00 BST"]
-    ids = traces.trace_id[: len(written)].tolist()
-    traces.loc[: len(written) - 1, "created_at"] = written
-    inputs["traces"] = traces
-    database, _ = _run_on_csv(tmp_path, "minute_times", inputs, "+int_traces_checked")
-    read = query(
-        database,
-        "select strftime(created_at, '%Y-%m-%d %H:%M') as created_at, rejection_reason "
-        f"from int_traces_checked where trace_id in {tuple(ids)} order by source_row_number",
-    )
+    database, read = _created_at_as_read(tmp_path, "minute_times", written)
     assert read.created_at[: len(read_as)].tolist() == list(read_as.values())
     assert read.rejection_reason[: len(read_as)].isna().all()
     # Still not read: a 12-hour clock, and an abbreviation DuckDB misreads.
