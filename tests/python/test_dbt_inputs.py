@@ -1098,6 +1098,12 @@ def _run_with_formats(tmp_path, name: str, inputs: dict[str, pd.DataFrame], form
     return database, run_dbt(["run", "--select", select], database, variables)
 
 
+def _parquet_type(folder, input_name: str, column: str) -> str:
+    """The type of ``column`` in the input's Parquet file as DuckDB reads it."""
+    path = folder / f"{input_name}.parquet"
+    return duckdb.sql(f"select typeof({column}) from '{path}' limit 1").fetchone()[0]
+
+
 @pytest.mark.dbt
 def test_human_labels_as_decimals_read_like_integers(tmp_path):
     # A 0/1 label column exported from a warehouse as DECIMAL(3,2) arrives as 1.00 and 0.00:
@@ -1113,9 +1119,7 @@ def test_human_labels_as_decimals_read_like_integers(tmp_path):
     database, _ = _run_with_formats(
         tmp_path, "decimal_labels", inputs, {"human_labels": "parquet"}, "+int_labels_checked"
     )
-    assert duckdb.sql(
-        f"select typeof(label) from '{tmp_path / 'decimal_labels' / 'human_labels.parquet'}'"
-    ).fetchone() == ("DECIMAL(3,2)",)
+    assert _parquet_type(tmp_path / "decimal_labels", "human_labels", "label") == "DECIMAL(3,2)"
     read = query(
         database,
         "select is_human_positive, rejection_reason from int_labels_checked "
@@ -1409,9 +1413,7 @@ def test_trace_ids_past_a_4_byte_float_s_integers_are_not_read_as_other_ids(tmp_
     database, _ = _run_with_formats(
         tmp_path, "float32_ids", inputs, {"judge_scores": "parquet"}, "+int_judgements_checked"
     )
-    assert duckdb.sql(
-        f"select typeof(trace_id) from '{tmp_path / 'float32_ids' / 'judge_scores.parquet'}'"
-    ).fetchone() == ("FLOAT",)
+    assert _parquet_type(tmp_path / "float32_ids", "judge_scores", "trace_id") == "FLOAT"
     read = query(
         database,
         "select trace_id, rejection_reason from int_judgements_checked order by source_row_number",

@@ -279,10 +279,9 @@ def _unrecorded_zeros(own: np.ndarray, other: np.ndarray) -> np.ndarray:
     regions of 20 traces with 0.5-1% real cache hits against an incumbent's 1,000: one zero
     there is past them.) A logger that writes 0 for an unpriced call gives one model zeros the
     other does not have: read as values, 70% zeros passed a candidate 3x costlier at about
-    0.9x. Counted as missing they are bounded and
-    held against ``min_systems_coverage`` like a NULL, but at best they are the 0 recorded
-    (``_bounded``): real cache hits read as not recorded leave a budget inconclusive, never
-    passed or failed on a cost that was not there.
+    0.9x. Counted as missing they are bounded and held against ``min_systems_coverage`` like a
+    NULL, but at best they are the 0 recorded (``_bounded``): real cache hits read as not
+    recorded leave a budget inconclusive, never passed or failed on a cost that was not there.
 
     ``own`` and ``other`` are ``_zero_counts`` of the two models.
     """
@@ -682,12 +681,15 @@ def systems_budget_gates(
             if min(np.mean(~np.isnan(d)) for d in (compared, high, low)) < 0.5:
                 rows.append(inconclusive(candidate, "undefined in most bootstrap draws", observed))
                 continue
-            missing = (
-                (estimate.n_missing, compared_with.n_missing),
-                (estimate.n_unrecorded_zeros, compared_with.n_unrecorded_zeros),
-            )
             rows.append(
-                _budget_row(candidate, budget, stat, observed, (compared, high, low), missing)
+                _budget_row(
+                    candidate,
+                    budget,
+                    stat,
+                    observed,
+                    (compared, high, low),
+                    (estimate, compared_with),
+                )
             )
     return rows
 
@@ -726,8 +728,10 @@ def _budget_row(
     stat: _Statistic,
     observed: float,
     draws: tuple[np.ndarray, np.ndarray, np.ndarray],
-    missing: tuple[tuple[int, int], tuple[int, int]],
+    models: tuple[BootstrapStatistic, BootstrapStatistic],
 ) -> dict:
+    """The budget's row from the draws of the compared statistic and its two bounds; ``models``
+    (candidate, incumbent) say how many values were missing on each side."""
     compared, high_draws, low_draws = (d[~np.isnan(d)] for d in draws)
     p_met = float(np.mean(high_draws <= budget.max_value))
     p_over = float(np.mean(low_draws > budget.max_value))
@@ -752,7 +756,8 @@ def _budget_row(
             f"{fmt_prob(budget.prob_exceeded_blocks)}"
         )
     bounded = ""
-    (missing, zeros) = missing
+    missing = [model.n_missing for model in models]
+    zeros = [model.n_unrecorded_zeros for model in models]
     if any(missing):
         what = "a status" if stat.column == "is_error" else f"a {stat.column}"
         worst = {
