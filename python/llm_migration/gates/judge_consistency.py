@@ -10,18 +10,27 @@ alike (both use the shared error rates).
 The human-labelled pairs of the cell are the only unbiased witness. This module compares them with
 the model's other regions: for every model x region x metric cell of the primary judge,
 
-* among the cell's human negatives, the number the judge called positive (false positives) is
-  compared with its predictive distribution given the false-positive rate of the same model and
-  metric in all other regions: beta-binomial, from a uniform prior updated by the other regions'
-  pairs (a cross-validatory check: the cell's own pairs do not move the prediction it is
-  checked against); with no such pairs in the other regions (one region, or the model labelled
-  in one region only) there is nothing to compare with, and that kind is not tested (p = 1);
-* likewise the false negatives among the cell's human positives.
+* the judge's false-positive rate and sensitivity for the model and metric are read from the
+  labelled pairs of all other regions (a grid posterior from a uniform prior; a cross-validatory
+  check: the cell's own pairs do not move the prediction it is checked against). Each region's
+  labelled pairs enter by verdict: those the judge called positive are binomial in the share of
+  human negatives among that region's judge-positives, and so on, with the region's true rate
+  fixed by its share of judge-positive verdicts. So labels drawn at random within each verdict,
+  at any rate per verdict and region, are read as they should be (the share of false positives
+  among a region's labelled human negatives depends on how many of each verdict were labelled);
+* if the judge errs in the cell as elsewhere, those error rates and the cell's judge-positive
+  share predict the human negatives among its labelled judge-positives and the human positives
+  among its labelled judge-negatives (posterior predictive, binomial given the number labelled of
+  each verdict). With no labelled human positive or no human negative in the other regions (one
+  region, or the model labelled in one region only) there is nothing to compare with, and the
+  cell is not tested (p = 1).
 
 ``p_more_positive`` is the evidence that the judge says *positive* more readily in the cell than
-elsewhere (more false positives, or fewer false negatives), Bonferroni over the two tails:
-``min(1, 2 * min(P(FP >= observed), P(FN <= observed)))``. ``p_fewer_positive`` is the mirror
-image. Both are conservative tail probabilities of discrete counts (no mid-p).
+elsewhere (a higher false-positive rate or sensitivity there: more human negatives among its
+labelled judge-positives, or fewer human positives among its judge-negatives, than predicted),
+Bonferroni over the two verdicts: ``min(1, 2 * min(P(FP >= observed), P(FN <= observed)))``.
+``p_fewer_positive`` is the mirror image. Both are conservative tail probabilities of discrete
+counts (no mid-p).
 
 The regional gate (:func:`llm_migration.gates.quality.regional_regression_gates`) reads them on
 the side that would hide a regression: the candidate's cell judged too favourably (more
@@ -32,15 +41,15 @@ in doubt. The region's human labels alone then decide it (:func:`labels_only_pro
 independent posteriors of the two models' rates in the cell from their labelled pairs, by
 verdict stratum, so that labels drawn at random within each verdict count as they should): it
 passes when they alone clear it at the regional rule, fails when they alone block it, and stays
-inconclusive otherwise, so more
-labels there settle it whether or not the judge really errs otherwise in that region.
+inconclusive otherwise, so more labels there settle it whether or not the judge really errs
+otherwise in that region.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from llm_migration.calibration import _normalise_counts, _resolve_primary
 
@@ -60,42 +69,179 @@ JUDGE_CHECK_COLUMNS = [
     "n_judged_positive",
     "rest_false_positive_rate",
     "rest_false_negative_rate",
+    "expected_false_positive",
+    "expected_false_negative",
     "p_more_positive",
     "p_fewer_positive",
 ]
 # The counts per cell: labelled pairs by kind, and every verdict of the primary judge.
 COUNT_COLUMNS = tuple(JUDGE_CHECK_COLUMNS[4:10])
+# The rest's posterior of (false-positive rate, sensitivity) is evaluated on a coarse grid of
+# the unit square, then on a fine grid over the box that holds its mass; the cell's
+# judge-positive share on midpoint quantiles of its Beta posterior (usually pinned by thousands
+# of verdicts, so few points).
+_COARSE_POINTS, _FINE_POINTS, _SHARE_POINTS = 64, 48, 8
+# Grid points whose log posterior is this far below the best one hold no mass worth a box.
+_BOX_LOG_MASS = 25.0
 
 
-def _beta_binomial_tails(x, n, x_rest, n_rest):
-    """P(X >= x) and P(X <= x) for X ~ BetaBinomial(n, 1 + x_rest, 1 + n_rest - x_rest).
+def _implied(f, s, q):
+    """The rate, PPV-complement and false-omission rate a judge with false-positive rate f and
+    sensitivity s implies in a cell whose verdicts are positive at share q (broadcast).
 
-    Both 1 when the other regions have no pairs of the kind (n_rest = 0): the prediction would
-    be the uniform prior's, under which a count at either end of 0..n has p = 1 / (n + 1), so a
-    judge with no false negatives in a model's only labelled region was "unlike elsewhere".
+    rate = (q - f) / (s - f), clipped to [0, 1] (a share outside [f, s] is impossible under
+    the judge's error rates; the clipped rate is the nearest possible cell); the two predictive
+    rates are then computed from it, so they stay consistent: among judge-positives the human
+    negatives are (1 - rate) f / q', among judge-negatives the human positives rate (1 - s) /
+    (1 - q'), with q' = rate s + (1 - rate) f.
     """
-    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
-    n_rest = np.asarray(n_rest, dtype=float)
-    a = 1.0 + np.asarray(x_rest, dtype=float)
-    b = 1.0 + n_rest - np.asarray(x_rest, dtype=float)
-    tested = (n > 0) & (n_rest > 0)
-    upper = np.where(tested, stats.betabinom.sf(x - 1, n, a, b), 1.0)
-    lower = np.where(tested, stats.betabinom.cdf(x, n, a, b), 1.0)
-    return np.clip(upper, 0.0, 1.0), np.clip(lower, 0.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.clip((q - f) / (s - f), 0.0, 1.0)
+        positive = rate * s + (1.0 - rate) * f
+        false_discovery = np.where(positive > 0, (1.0 - rate) * f / positive, 0.0)
+        false_omission = np.where(positive < 1, rate * (1.0 - s) / (1.0 - positive), 0.0)
+    return np.clip(false_discovery, 0.0, 1.0), np.clip(false_omission, 0.0, 1.0)
 
 
-def consistency_pvalues(fp, n_neg, fp_rest, n_neg_rest, fn, n_pos, fn_rest, n_pos_rest):
-    """``(p_more_positive, p_fewer_positive)`` for arrays of cell and rest-of-model counts.
+def _shares(judged, positive):
+    """(... x points) midpoint quantiles of each judge-positive share's posterior, Beta(1, 1)
+    updated by the verdicts."""
+    u = (np.arange(_SHARE_POINTS) + 0.5) / _SHARE_POINTS
+    judged, positive = np.asarray(judged, float)[..., None], np.asarray(positive, float)[..., None]
+    return stats.beta.ppf(u, 1.0 + positive, 1.0 + judged - positive)
 
-    fp of n_neg human negatives the judge called positive in the cell (fp_rest of n_neg_rest in
-    the model's other regions); fn of n_pos human positives it called negative (fn_rest of
-    n_pos_rest elsewhere).
+
+def _log_likelihood(f, s, strata):
+    """Log likelihood of regions' labelled pairs given the judge's (f, s) on a grid.
+
+    strata: (tp, fp, fn, tn, n_judged, n_judged_positive) arrays over regions; f and s over
+    grid points. Returns (regions x points). The labelled pairs of each verdict are binomial
+    given their number, however many of each verdict were labelled; the region's judge-positive
+    share q fixes its true rate, and is averaged over its posterior from the region's verdicts
+    (with a few hundred verdicts its uncertainty is not negligible beside the labels'). Points
+    with s <= f (a judge no better than chance) have no mass.
     """
-    fp_high, fp_low = _beta_binomial_tails(fp, n_neg, fp_rest, n_neg_rest)
-    fn_high, fn_low = _beta_binomial_tails(fn, n_pos, fn_rest, n_pos_rest)
-    more = np.minimum(1.0, 2.0 * np.minimum(fp_high, fn_low))
-    fewer = np.minimum(1.0, 2.0 * np.minimum(fp_low, fn_high))
-    return more, fewer
+    tp, fp, fn, tn = (np.asarray(x, dtype=float)[:, None, None] for x in strata[:4])
+    q = _shares(strata[4], strata[5])[:, None, :]
+    false_discovery, false_omission = _implied(f[None, :, None], s[None, :, None], q)
+    with np.errstate(divide="ignore"):
+        log_lik = special.logsumexp(
+            special.xlogy(fp, false_discovery)
+            + special.xlogy(tp, 1.0 - false_discovery)
+            + special.xlogy(fn, false_omission)
+            + special.xlogy(tn, 1.0 - false_omission),
+            axis=2,
+        ) - np.log(_SHARE_POINTS)
+    return np.where((s > f)[None, :], log_lik, -np.inf)
+
+
+def _square(low_f, high_f, low_s, high_s, points):
+    """Midpoints of a points x points grid over [low_f, high_f] x [low_s, high_s], flattened."""
+    f = low_f + (high_f - low_f) * (np.arange(points) + 0.5) / points
+    s = low_s + (high_s - low_s) * (np.arange(points) + 0.5) / points
+    f, s = np.meshgrid(f, s, indexing="ij")
+    return f.ravel(), s.ravel()
+
+
+def _box(f, s, log_post):
+    """The bounds of the grid points within ``_BOX_LOG_MASS`` of the best, one coarse step out."""
+    held = log_post >= log_post.max() - _BOX_LOG_MASS
+    step = 1.0 / _COARSE_POINTS
+    return (
+        max(0.0, f[held].min() - step),
+        min(1.0, f[held].max() + step),
+        max(0.0, s[held].min() - step),
+        min(1.0, s[held].max() + step),
+    )
+
+
+def leave_one_out_posteriors(strata, held_out):
+    """Grid posteriors of the judge's (false-positive rate f, sensitivity s), one per region in
+    ``held_out``, each from the labelled pairs of all other regions.
+
+    strata: (tp, fp, fn, tn, n_judged, n_judged_positive) arrays over regions. Uniform prior on
+    s > f; the likelihood of :func:`_log_likelihood`. Each region's likelihood is evaluated
+    once on a coarse grid of the unit square, then once on a fine grid over the box that holds
+    the mass of every posterior asked for. Returns the fine grid's f and s and the normalised
+    weights (len(held_out) x points).
+    """
+    f, s = _square(0.0, 1.0, 0.0, 1.0, _COARSE_POINTS)
+    coarse = _log_likelihood(f, s, strata)
+    total = np.arange(coarse.shape[0])
+    boxes = np.array([_box(f, s, coarse[total != i].sum(axis=0)) for i in held_out])
+    f, s = _square(
+        boxes[:, 0].min(), boxes[:, 1].max(), boxes[:, 2].min(), boxes[:, 3].max(), _FINE_POINTS
+    )
+    fine = _log_likelihood(f, s, strata)
+    log_post = np.stack([fine[total != i].sum(axis=0) for i in held_out])
+    weights = np.exp(log_post - log_post.max(axis=1, keepdims=True))
+    return f, s, weights / weights.sum(axis=1, keepdims=True)
+
+
+def group_pvalues(strata):
+    """The check of every region of one judge x model x metric against all its other regions.
+
+    strata: (tp, fp, fn, tn, n_judged, n_judged_positive) arrays over the regions: tp and fp of
+    a region's labelled judge-positive pairs are human positive and negative, fn and tn of its
+    labelled judge-negatives; n_judged_positive of its n_judged verdicts are positive.
+
+    Returns (regions x 6): p_more_positive, p_fewer_positive, the expected human negatives among
+    the labelled judge-positives and human positives among the labelled judge-negatives, and
+    the other regions' false-positive and false-negative rates (posterior means).
+
+    If the judge errs in a region as elsewhere, its false-positive rate f and sensitivity s
+    are the other regions' (:func:`leave_one_out_posteriors`), and the region's judge-positive
+    share q fixes its true rate: that predicts the human negatives among its labelled
+    judge-positives and the human positives among its labelled judge-negatives, binomial
+    whatever number of each verdict was labelled. A judge that says positive more readily in
+    the region (a higher f or s there) raises q and with it the rate read off q, so the labels
+    show more false positives among the judge-positives and fewer false negatives among the
+    judge-negatives than predicted. ``p_more_positive = min(1, 2 min(P(FP >= fp),
+    P(FN <= fn)))`` (Bonferroni over the two verdicts), ``p_fewer_positive`` the mirror image:
+    conservative tails of the discrete counts under the posterior predictive (grids, no seed).
+    A verdict with no labelled pair is not tested (p = 1 on its side), nor is a region whose
+    other regions have no labelled human positive or no human negative (the prediction would
+    be the prior's).
+    """
+    tp, fp, fn, tn, judged, positive = (np.asarray(x, dtype=float) for x in strata)
+    results = np.tile([1.0, 1.0, np.nan, np.nan, np.nan, np.nan], (tp.size, 1))
+    rest_positives = (tp + fn).sum() - (tp + fn)
+    rest_negatives = (fp + tn).sum() - (fp + tn)
+    tested = np.flatnonzero((rest_positives > 0) & (rest_negatives > 0))
+    if tested.size == 0:
+        return results
+    f, s, weights = leave_one_out_posteriors((tp, fp, fn, tn, judged, positive), tested)
+    q = _shares(judged[tested], positive[tested])  # tested x share points
+    false_discovery, false_omission = _implied(f[None, :, None], s[None, :, None], q[:, None, :])
+    w = weights[:, :, None] / _SHARE_POINTS
+
+    def tails(x, n, p):
+        x, n = x[:, None, None], n[:, None, None]
+        high = (w * stats.binom.sf(x - 1, n, p)).sum(axis=(1, 2))
+        low = (w * stats.binom.cdf(x, n, p)).sum(axis=(1, 2))
+        untested = n[:, 0, 0] == 0
+        return np.where(untested, 1.0, np.minimum(high, 1.0)), np.where(
+            untested, 1.0, np.minimum(low, 1.0)
+        )
+
+    n_pos, n_neg = (tp + fp)[tested], (fn + tn)[tested]
+    fp_high, fp_low = tails(fp[tested], n_pos, false_discovery)
+    fn_high, fn_low = tails(fn[tested], n_neg, false_omission)
+    results[tested, 0] = np.minimum(1.0, 2.0 * np.minimum(fp_high, fn_low))
+    results[tested, 1] = np.minimum(1.0, 2.0 * np.minimum(fp_low, fn_high))
+    results[tested, 2] = n_pos * (w * false_discovery).sum(axis=(1, 2))
+    results[tested, 3] = n_neg * (w * false_omission).sum(axis=(1, 2))
+    results[tested, 4] = weights @ f
+    results[tested, 5] = weights @ (1.0 - s)
+    return results
+
+
+def consistency_pvalues(cell, rest):
+    """:func:`group_pvalues` of one cell against the model's other regions: ``cell`` is
+    (tp, fp, fn, tn, n_judged, n_judged_positive), ``rest`` the same as arrays over regions.
+    Returns that cell's row as a tuple."""
+    strata = [np.r_[float(c), np.asarray(r, dtype=float)] for c, r in zip(cell, rest, strict=True)]
+    return tuple(float(x) for x in group_pvalues(strata)[0])
 
 
 def judge_consistency_checks(
@@ -137,23 +283,22 @@ def judge_consistency_checks(
     frame["n_judged_positive"] = np.where(judge, n, 0)
     keys = ["judge_id", "model_id", "region", "metric"]
     cells = frame.groupby(keys, as_index=False, sort=True)[list(COUNT_COLUMNS)].sum()
-    totals = cells.groupby(["judge_id", "model_id", "metric"])[
-        ["n_human_negative", "n_false_positive", "n_human_positive", "n_false_negative"]
-    ].transform("sum")
-    rest = totals - cells[totals.columns]
-    more, fewer = consistency_pvalues(
-        cells["n_false_positive"],
-        cells["n_human_negative"],
-        rest["n_false_positive"],
-        rest["n_human_negative"],
-        cells["n_false_negative"],
-        cells["n_human_positive"],
-        rest["n_false_negative"],
-        rest["n_human_positive"],
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cells["rest_false_positive_rate"] = rest["n_false_positive"] / rest["n_human_negative"]
-        cells["rest_false_negative_rate"] = rest["n_false_negative"] / rest["n_human_positive"]
+    tp = (cells["n_human_positive"] - cells["n_false_negative"]).to_numpy(float)
+    fp = cells["n_false_positive"].to_numpy(float)
+    fn = cells["n_false_negative"].to_numpy(float)
+    tn = (cells["n_human_negative"] - cells["n_false_positive"]).to_numpy(float)
+    judged = cells["n_judged"].to_numpy(float)
+    positive = cells["n_judged_positive"].to_numpy(float)
+    results = np.empty((len(cells), 6))
+    for _, index in cells.groupby(["judge_id", "model_id", "metric"]).indices.items():
+        results[index] = group_pvalues(
+            (tp[index], fp[index], fn[index], tn[index], judged[index], positive[index])
+        )
+    more, fewer = results[:, 0], results[:, 1]
+    cells["rest_false_positive_rate"] = results[:, 4]
+    cells["rest_false_negative_rate"] = results[:, 5]
+    cells["expected_false_positive"] = results[:, 2]
+    cells["expected_false_negative"] = results[:, 3]
     cells["p_more_positive"] = more
     cells["p_fewer_positive"] = fewer
     for name in COUNT_COLUMNS:
@@ -189,12 +334,17 @@ def hiding_pvalue(
             # where a NaN compares as neither smaller nor larger and hid the other side's.
             continue
         row = mine.iloc[0]
+        judged_positive = row["n_human_positive"] - row["n_false_negative"]
+        judged_positive += row["n_false_positive"]
+        judged_negative = row["n_false_negative"] + row["n_human_negative"]
+        judged_negative -= row["n_false_positive"]
         text = (
             f"the judge {how} {model} in {region} {HELD_BY_JUDGE_CHECK} ("
-            f"{row['n_false_positive']} of {row['n_human_negative']} human negatives judged "
-            f"positive, {_pct(row['rest_false_positive_rate'])} elsewhere; "
-            f"{row['n_false_negative']} of {row['n_human_positive']} human positives judged "
-            f"negative, {_pct(row['rest_false_negative_rate'])} elsewhere; {_p(row[column])})"
+            f"{row['n_false_positive']} of its {judged_positive} labelled judge-positives are "
+            f"human negatives, {_count(row['expected_false_positive'])} expected from the "
+            f"judge's error rates elsewhere; {row['n_false_negative']} of its "
+            f"{judged_negative} labelled judge-negatives are human positives, "
+            f"{_count(row['expected_false_negative'])} expected; {_p(row[column])})"
         )
         found.append((float(row[column]), text))
     return min(found) if found else None
@@ -211,8 +361,8 @@ def _p(value) -> str:
     return "p<0.001" if float(value) < 0.001 else f"p={float(value):.3f}"
 
 
-def _pct(value) -> str:
-    return "n/a" if pd.isna(value) else f"{100 * float(value):.0f}%"
+def _count(value) -> str:
+    return "n/a" if pd.isna(value) else f"{float(value):.1f}"
 
 
 def _stratified_rate_grid(row, points: int) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from gate_inputs import comparison, comparisons_frame
-from scipy import integrate, stats
+from scipy import stats
 
 from llm_migration.gates import GatePolicy, evaluate_gates
 from llm_migration.gates.judge_consistency import (
@@ -28,25 +28,70 @@ POLICY = GatePolicy.from_vars({})
 ALPHA = 0.05
 
 
-def _tail_by_integration(x, n, x_rest, n_rest):
-    """P(X >= x) for X | p ~ Binomial(n, p), p ~ Beta(1 + x_rest, 1 + n_rest - x_rest)."""
-    a, b = 1 + x_rest, 1 + n_rest - x_rest
-    value, _ = integrate.quad(lambda p: stats.binom.sf(x - 1, n, p) * stats.beta.pdf(p, a, b), 0, 1)
-    return value
+def _reference_pvalues(cell, rest, points=1000):
+    """The check's two p-values on a dense grid of (false-positive rate f, sensitivity s).
+
+    Written out from the definition: a uniform prior on s > f, each other region's labelled
+    judge-positives binomial in its share of human negatives (1 - pi) f / q and its labelled
+    judge-negatives in its share of human positives pi (1 - s) / (1 - q), pi = (q - f) / (s - f);
+    the cell's counts binomial likewise at its own q, tails averaged over the posterior.
+    """
+    g = (np.arange(points) + 0.5) / points
+    f, s = np.meshgrid(g, g, indexing="ij")
+    f, s = f[s > f], s[s > f]
+
+    def shares(q):
+        pi = np.clip((q - f) / (s - f), 0, 1)
+        q = pi * s + (1 - pi) * f
+        return (1 - pi) * f / q, pi * (1 - s) / (1 - q)
+
+    log_post = np.zeros_like(f)
+    for r_tp, r_fp, r_fn, r_tn, r_q in zip(*rest, strict=True):
+        negatives, positives = shares(r_q)
+        log_post += stats.binom.logpmf(r_fp, r_tp + r_fp, negatives)
+        log_post += stats.binom.logpmf(r_fn, r_fn + r_tn, positives)
+    w = np.exp(log_post - log_post.max())
+    w /= w.sum()
+    tp, fp, fn, tn, q = cell
+    negatives, positives = shares(q)
+    fp_high = (w * stats.binom.sf(fp - 1, tp + fp, negatives)).sum()
+    fp_low = (w * stats.binom.cdf(fp, tp + fp, negatives)).sum()
+    fn_high = (w * stats.binom.sf(fn - 1, fn + tn, positives)).sum()
+    fn_low = (w * stats.binom.cdf(fn, fn + tn, positives)).sum()
+    return min(1, 2 * min(fp_high, fn_low)), min(1, 2 * min(fp_low, fn_high))
 
 
-def test_pvalues_are_the_beta_binomial_tails_bonferroni_over_both_error_kinds():
-    # 6 of 14 human negatives judged positive in the cell, 25 of 185 elsewhere; 3 of 40 human
-    # positives judged negative, 24 of 209 elsewhere.
-    more, fewer = consistency_pvalues(6, 14, 25, 185, 3, 40, 24, 209)
-    fp_high = _tail_by_integration(6, 14, 25, 185)
-    fn_low = 1 - _tail_by_integration(4, 40, 24, 209)
-    assert more == pytest.approx(min(1.0, 2 * min(fp_high, fn_low)), rel=1e-6)
-    fp_low = 1 - _tail_by_integration(7, 14, 25, 185)
-    fn_high = _tail_by_integration(3, 40, 24, 209)
-    assert fewer == pytest.approx(min(1.0, 2 * min(fp_low, fn_high)), rel=1e-6)
-    # No labelled pairs of either kind: nothing contradicts the other regions.
-    assert consistency_pvalues(0, 0, 5, 50, 0, 0, 5, 50) == (1.0, 1.0)
+@pytest.mark.parametrize(
+    "cell",
+    # (tp, fp, fn, tn, judge-positive share): many false positives among the judge-positives,
+    # few false negatives among the judge-negatives, and one as predicted.
+    [(20, 9, 2, 30, 0.5), (15, 15, 0, 30, 0.5), (25, 1, 8, 20, 0.5), (33, 4, 6, 20, 0.6)],
+)
+def test_pvalues_are_the_posterior_predictive_tails_bonferroni_over_both_verdicts(cell):
+    # Three other regions labelled at different rates per verdict, with different true rates.
+    shares = [0.45, 0.7, 0.3]
+    rest = ([30, 60, 10], [9, 4, 12], [12, 5, 2], [40, 30, 25])
+    judged = 10**9  # every judge-positive share pinned
+    tp, fp, fn, tn, q = cell
+    more, fewer, *_ = consistency_pvalues(
+        (tp, fp, fn, tn, judged, round(q * judged)),
+        (*rest, [judged] * 3, [round(x * judged) for x in shares]),
+    )
+    expected_more, expected_fewer = _reference_pvalues(cell, (*rest, shares))
+    # Both are grid integrals of the same smooth integrand (the check's grid adapts to the
+    # posterior's mass): they agree far inside the 1e-3 relative error allowed here.
+    assert more == pytest.approx(expected_more, rel=1e-3)
+    assert fewer == pytest.approx(expected_fewer, rel=1e-3)
+
+
+def test_a_verdict_without_labelled_pairs_or_a_rest_without_both_classes_is_not_tested():
+    rest = ([30, 60], [9, 4], [12, 5], [40, 30], [1000, 1000], [450, 700])
+    # No labelled judge-negative in the cell: only the judge-positives are compared.
+    more, fewer, _, expected_fn, *_ = consistency_pvalues((10, 20, 0, 0, 1000, 500), rest)
+    assert more < 1e-3 and fewer == 1.0 and expected_fn == 0.0
+    # No human negative in the other regions: the prediction would be the prior's.
+    no_negatives = ([30, 60], [0, 0], [12, 5], [0, 0], [1000, 1000], [450, 700])
+    assert consistency_pvalues((10, 20, 5, 5, 1000, 500), no_negatives)[:2] == (1.0, 1.0)
 
 
 def _lenient_in_one_region(specificity: float, labels: int):
@@ -155,6 +200,96 @@ def test_power_where_the_judge_is_lenient_in_one_region(specificity, labels, lea
     assert np.mean(elsewhere) < ALPHA
 
 
+def _labelled_by_verdict(rng, regions, judged=5000, sensitivity=0.9):
+    """Counts of one model's correctness by region, labels drawn within each verdict.
+
+    regions: (true rate, false-positive rate, labels) per region, labels either
+    (judge-positives, judge-negatives) drawn at random within each verdict, or a number drawn
+    at random from the region's traces.
+    """
+    rows = []
+    for r, (rate, false_positive_rate, labels) in enumerate(regions):
+        positive = rng.binomial(judged, rate)
+        tp = rng.binomial(positive, sensitivity)
+        fp = rng.binomial(judged - positive, false_positive_rate)
+        kinds = [tp, fp, positive - tp, judged - positive - fp]  # tp, fp, fn, tn
+        if isinstance(labels, tuple):
+            chosen = np.r_[
+                rng.multivariate_hypergeometric(kinds[:2], labels[0]),
+                rng.multivariate_hypergeometric(kinds[2:], labels[1]),
+            ]
+        else:
+            chosen = rng.multivariate_hypergeometric(kinds, labels)
+        unlabelled = (tp + fp - chosen[0] - chosen[1], sum(kinds[2:]) - chosen[2] - chosen[3])
+        for judge, human, n in (
+            (True, True, chosen[0]),
+            (True, False, chosen[1]),
+            (False, True, chosen[2]),
+            (False, False, chosen[3]),
+            (True, None, unlabelled[0]),
+            (False, None, unlabelled[1]),
+        ):
+            rows.append(
+                {
+                    "model_id": "cand",
+                    "region": f"r{r}",
+                    "metric": "correctness",
+                    "judge_id": "judge",
+                    "is_judge_positive": judge,
+                    "is_human_positive": human,
+                    "n_traces": int(n),
+                }
+            )
+    counts = pd.DataFrame(rows)
+    counts["is_human_positive"] = counts["is_human_positive"].astype("boolean")
+    return counts
+
+
+def test_false_alarm_rate_when_labels_are_drawn_within_each_verdict():
+    # The judge errs alike everywhere (false-positive rate 0.2, sensitivity 0.9); regions with
+    # different true rates are labelled at different rates per verdict. Read as they came, the
+    # labelled pairs flagged r0 (10 judge-positives, 60 judge-negatives labelled: no false
+    # positive among its many labelled human negatives) as a stricter judge in 100% of 200
+    # simulations at p < 0.01, and r3 as a more lenient one.
+    rng = np.random.default_rng(11)
+    regions = [
+        (0.8, 0.2, (10, 60)),
+        (0.6, 0.2, (10, 40)),
+        (0.7, 0.2, (25, 25)),
+        (0.8, 0.2, (45, 5)),
+        (0.85, 0.2, 50),
+        (0.9, 0.2, (40, 10)),
+    ]
+    flags = []
+    for _ in range(150):
+        checks = judge_consistency_checks(_labelled_by_verdict(rng, regions))
+        flags.append(checks[["p_more_positive", "p_fewer_positive"]].to_numpy() < ALPHA)
+    flags = np.stack(flags)
+    # 150 x 6 x 2 p-values; the tails are conservative: 1.7-2.4% on seeds 11-13, where the
+    # pairs read as they came flagged 27-28%.
+    assert flags.mean() < ALPHA, flags.mean()
+    # No region stands out: 300 p-values each, at most 10% flagged (binomial sd 1.3%).
+    assert flags.mean(axis=(0, 2)).max() < 2 * ALPHA, flags.mean(axis=(0, 2))
+
+
+def test_a_lenient_judge_is_found_where_its_judge_negatives_were_labelled_more():
+    # False-positive rate 0.45 in r0 instead of 0.2. Its labels are mostly judge-negatives
+    # (40 positives, 120 negatives), so few of its labelled human negatives are false
+    # positives: read as they came, the labelled pairs called the judge *stricter* there, the
+    # side that never holds a candidate's region.
+    rng = np.random.default_rng(5)
+    regions = [(0.8, 0.45, (40, 120))] + [(rate, 0.2, (25, 25)) for rate in (0.6, 0.7, 0.8, 0.9)]
+    more, fewer = [], []
+    for _ in range(60):
+        checks = judge_consistency_checks(_labelled_by_verdict(rng, regions)).set_index("region")
+        more.append(checks.loc["r0", "p_more_positive"] < ALPHA)
+        fewer.append(checks.loc["r0", "p_fewer_positive"] < ALPHA)
+    # Measured 47-57% on seeds 5-7 (binomial sd 6.5 points at 60 simulations each); read as
+    # they came, 0% on the lenient side and 100% on the strict one.
+    assert np.mean(more) >= 0.35, np.mean(more)
+    assert np.mean(fewer) < ALPHA, np.mean(fewer)
+
+
 def _checks(rows):
     defaults = {
         "judge_id": "judge",
@@ -165,6 +300,8 @@ def _checks(rows):
         "n_false_negative": 4,
         "rest_false_positive_rate": 0.15,
         "rest_false_negative_rate": 0.1,
+        "expected_false_positive": 1.5,
+        "expected_false_negative": 8.2,
         "p_more_positive": 1.0,
         "p_fewer_positive": 1.0,
     }
@@ -195,7 +332,11 @@ def test_a_region_the_judge_favours_the_candidate_in_is_not_cleared():
     held = _regional(clear, lenient)
     assert held["status"] == "inconclusive"
     assert "the judge favours cand in eu-west against its other regions" in held["reason"]
-    assert "6 of 12 human negatives judged positive, 15% elsewhere" in held["reason"]
+    assert (
+        "6 of its 42 labelled judge-positives are human negatives, 1.5 expected from the "
+        "judge's error rates elsewhere; 4 of its 10 labelled judge-negatives are human "
+        "positives, 8.2 expected"
+    ) in held["reason"]
     assert "p=0.004) < 0.01" in held["reason"]
     # The harmless side (the judge harsher with the candidate there) does not hold a pass.
     harsh = _checks([{"model_id": "cand", "region": "eu-west", "p_fewer_positive": 0.001}])
