@@ -86,7 +86,8 @@ _BOX_LOG_MASS = 25.0
 
 
 def _implied(f, s, q):
-    """The rate, PPV-complement and false-omission rate a judge with false-positive rate f and
+    """The share of human negatives among judge-positives (1 - PPV) and of human positives
+    among judge-negatives (the false-omission rate) that a judge with false-positive rate f and
     sensitivity s implies in a cell whose verdicts are positive at share q (broadcast).
 
     rate = (q - f) / (s - f), clipped to [0, 1] (a share outside [f, s] is impossible under
