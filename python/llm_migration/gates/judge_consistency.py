@@ -39,7 +39,8 @@ judged too unfavourably. When that p-value is below the policy's ``judge_region_
 (default 0.01), a region that would pass is held ``inconclusive`` instead: its calibration is
 in doubt. The region's human labels alone then decide it (:func:`labels_only_prob_worse`,
 independent posteriors of the two models' rates in the cell from their labelled pairs, by
-verdict stratum, so that labels drawn at random within each verdict count as they should): it
+verdict stratum, so that labels drawn at random within each verdict count as they should, and
+from their labelled traces the judge did not score on the metric): it
 passes when they alone clear it at the regional rule, fails when they alone block it, and stays
 inconclusive otherwise, so more labels there settle it whether or not the judge really errs
 otherwise in that region.
@@ -67,6 +68,8 @@ JUDGE_CHECK_COLUMNS = [
     "n_false_negative",
     "n_judged",
     "n_judged_positive",
+    "n_labelled_unjudged",
+    "n_human_positive_unjudged",
     "rest_false_positive_rate",
     "rest_false_negative_rate",
     "expected_false_positive",
@@ -74,8 +77,9 @@ JUDGE_CHECK_COLUMNS = [
     "p_more_positive",
     "p_fewer_positive",
 ]
-# The counts per cell: labelled pairs by kind, and every verdict of the primary judge.
-COUNT_COLUMNS = tuple(JUDGE_CHECK_COLUMNS[4:10])
+# The counts per cell: labelled pairs by kind, every verdict of the primary judge, and the
+# labelled traces it did not judge on the metric.
+COUNT_COLUMNS = tuple(JUDGE_CHECK_COLUMNS[4:12])
 # The rest's posterior of (false-positive rate, sensitivity) is evaluated on a coarse grid of
 # the unit square, then on a fine grid over the box that holds its mass; the cell's
 # judge-positive share on midpoint quantiles of its Beta posterior (usually pinned by thousands
@@ -269,6 +273,23 @@ def judge_consistency_checks(
     primary = _resolve_primary(rows, primary_judge, problems) if rows is not None else {}
     if problems:
         raise ValueError("invalid counts:\n- " + "\n- ".join(problems))
+    # Human-labelled traces no judge scored on the metric (judge_id null): evidence of the rate
+    # for the labels-only reading of a held region, as for the fit.
+    unjudged = rows[rows["judge_id"].isna() & rows["is_human_positive"].notna()]
+    unjudged = (
+        unjudged.assign(
+            n_labelled_unjudged=unjudged["n_traces"],
+            n_human_positive_unjudged=np.where(
+                (unjudged["is_human_positive"] == True).fillna(False),  # noqa: E712
+                unjudged["n_traces"],
+                0,
+            ),
+        )
+        .groupby(["model_id", "region", "metric"], as_index=False)[
+            ["n_labelled_unjudged", "n_human_positive_unjudged"]
+        ]
+        .sum()
+    )
     rows = rows[rows["judge_id"].notna() & (rows["judge_id"] == rows["metric"].map(primary))]
     labelled = rows["is_human_positive"].notna()
     human = (rows["is_human_positive"] == True).fillna(False)  # noqa: E712
@@ -283,7 +304,10 @@ def judge_consistency_checks(
     frame["n_judged"] = n
     frame["n_judged_positive"] = np.where(judge, n, 0)
     keys = ["judge_id", "model_id", "region", "metric"]
-    cells = frame.groupby(keys, as_index=False, sort=True)[list(COUNT_COLUMNS)].sum()
+    cells = frame.groupby(keys, as_index=False, sort=True)[list(COUNT_COLUMNS[:6])].sum()
+    cells = cells.merge(unjudged, on=["model_id", "region", "metric"], how="left")
+    for name in COUNT_COLUMNS[6:]:
+        cells[name] = cells[name].fillna(0)
     tp = (cells["n_human_positive"] - cells["n_false_negative"]).to_numpy(float)
     fp = cells["n_false_positive"].to_numpy(float)
     fn = cells["n_false_negative"].to_numpy(float)
@@ -366,23 +390,63 @@ def _count(value) -> str:
     return "n/a" if pd.isna(value) else f"{float(value):.1f}"
 
 
-def _stratified_rate_grid(row, points: int) -> np.ndarray:
-    """Quantile-grid draws of the cell's true rate from its labelled pairs, by verdict stratum.
+def _stratified_rate_grid(row, points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grid draws of the cell's true rate from its human labels, and their weights.
 
     rate = w * PPV + (1 - w) * FOR: w the cell's share of judge-positive verdicts (of all of
     them, labelled or not), PPV and FOR the human-positive rates among the labelled pairs the
     judge called positive and negative; each Beta(1, 1) updated by its counts, independent.
     Labels drawn at random within each verdict (README: allowed, at any rate per verdict) leave
     it unbiased, and so do labels drawn at random from the cell; the judge's error rates do not
-    enter.
+    enter. Without other labels: midpoint quantiles of the three posteriors (points each),
+    equal weights.
+
+    Labelled traces the judge did not score on the metric are, as in the fit, direct evidence
+    of the rate (binomial). They can pull it far into the tail of the pairs' posterior, where
+    quantile grids hold few points, so then the posterior of (PPV, FOR) is evaluated on a
+    uniform grid of the unit square, refined over the box that holds its mass, at 8 quantiles
+    of w (pinned by the cell's verdicts), with weights from the whole posterior.
     """
-    w, ppv, false_omission = (
-        beta.ppf((np.arange(points) + 0.5) / points) for beta in _stratum_betas(row)
+    w_post, ppv_post, false_omission_post = _stratum_betas(row)
+    labelled = float(row["n_labelled_unjudged"])
+    if labelled == 0:
+        w, ppv, false_omission = (
+            beta.ppf((np.arange(points) + 0.5) / points)
+            for beta in (w_post, ppv_post, false_omission_post)
+        )
+        rate = (
+            w[:, None, None] * ppv[None, :, None]
+            + (1.0 - w[:, None, None]) * false_omission[None, None, :]
+        ).ravel()
+        return rate, np.full(rate.size, 1.0 / rate.size)
+    positive = float(row["n_human_positive_unjudged"])
+    w = w_post.ppf((np.arange(_SHARE_POINTS) + 0.5) / _SHARE_POINTS)[:, None]
+
+    def log_posterior(ppv, false_omission):
+        rate = w * ppv[None, :] + (1.0 - w) * false_omission[None, :]
+        with np.errstate(divide="ignore"):
+            log_post = (
+                ppv_post.logpdf(ppv)[None, :]
+                + false_omission_post.logpdf(false_omission)[None, :]
+                + special.xlogy(positive, rate)
+                + special.xlogy(labelled - positive, 1.0 - rate)
+            )
+        return rate, log_post
+
+    ppv, false_omission = _square(0.0, 1.0, 0.0, 1.0, _COARSE_POINTS * 2)
+    _, log_post = log_posterior(ppv, false_omission)
+    held = (log_post >= log_post.max() - _BOX_LOG_MASS).any(axis=0)
+    step = 1.0 / (_COARSE_POINTS * 2)
+    ppv, false_omission = _square(
+        max(0.0, ppv[held].min() - step),
+        min(1.0, ppv[held].max() + step),
+        max(0.0, false_omission[held].min() - step),
+        min(1.0, false_omission[held].max() + step),
+        points * 2,
     )
-    return (
-        w[:, None, None] * ppv[None, :, None]
-        + (1.0 - w[:, None, None]) * false_omission[None, None, :]
-    ).ravel()
+    rate, log_post = log_posterior(ppv, false_omission)
+    weights = np.exp(log_post - log_post.max()).ravel()
+    return rate.ravel(), weights / weights.sum()
 
 
 def _stratum_betas(row):
@@ -403,7 +467,11 @@ def _stratum_betas(row):
 def _labelled_cell(checks: pd.DataFrame, model: str, region: str, metric: str):
     """The cell's summed count columns (None without a labelled pair) and its labelled pairs."""
     mine = _cell_rows(checks, model, region, metric)
-    n = int(mine["n_human_positive"].sum() + mine["n_human_negative"].sum())
+    n = int(
+        mine["n_human_positive"].sum()
+        + mine["n_human_negative"].sum()
+        + mine["n_labelled_unjudged"].sum()
+    )
     return (mine[list(COUNT_COLUMNS)].sum() if n > 0 else None), n
 
 
@@ -417,6 +485,10 @@ def labels_only_rate(
     row, n = _labelled_cell(checks, model, region, metric)
     if row is None:
         return None
+    if row["n_labelled_unjudged"] > 0:
+        rate, weights = _stratified_rate_grid(row, 64)
+        mean = float(weights @ rate)
+        return mean, float(np.sqrt(max(weights @ (rate - mean) ** 2, 0.0))), n
     # Exact moments of w PPV + (1 - w) FOR, the three Beta posteriors independent.
     w, ppv, false_omission = _stratum_betas(row)
     first = w.mean() * ppv.mean() + (1.0 - w.mean()) * false_omission.mean()
@@ -453,12 +525,16 @@ def labels_only_prob_worse(
     )
     if c_row is None or i_row is None:
         return float("nan"), c_n, i_n
-    cand = np.sort(_stratified_rate_grid(c_row, grid_points))
-    inc = _stratified_rate_grid(i_row, grid_points)
+    cand, cand_weights = _stratified_rate_grid(c_row, grid_points)
+    order = np.argsort(cand, kind="stable")
+    cand = cand[order]
+    # below[i]: the candidate's weight on its i smallest draws.
+    below = np.r_[0.0, np.cumsum(cand_weights[order])]
+    inc, inc_weights = _stratified_rate_grid(i_row, grid_points)
     if direction == "higher_is_better":
         # P(cand < inc - margin)
-        below = np.searchsorted(cand, inc - margin, side="left")
+        worse = below[np.searchsorted(cand, inc - margin, side="left")]
     else:
         # lower is better: P(cand > inc + margin)
-        below = cand.size - np.searchsorted(cand, inc + margin, side="right")
-    return float(np.mean(below) / cand.size), c_n, i_n
+        worse = below[-1] - below[np.searchsorted(cand, inc + margin, side="right")]
+    return float(np.clip(inc_weights @ worse, 0.0, 1.0)), c_n, i_n

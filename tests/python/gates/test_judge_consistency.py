@@ -300,6 +300,8 @@ def _checks(rows):
         "n_false_negative": 4,
         "rest_false_positive_rate": 0.15,
         "rest_false_negative_rate": 0.1,
+        "n_labelled_unjudged": 0,
+        "n_human_positive_unjudged": 0,
         "expected_false_positive": 1.5,
         "expected_false_negative": 8.2,
         "p_more_positive": 1.0,
@@ -679,6 +681,88 @@ def test_labels_only_rate_has_the_moments_of_the_verdict_stratified_rate():
     assert mean == pytest.approx(draws.mean(), abs=0.0005)
     assert sd == pytest.approx(draws.std(), abs=0.0005)
     assert labels_only_rate(checks, "inc", "eu-west", "correctness") is None
+
+
+def _reweighted_reference(w, ppv, false_omission, positive, labelled, size=4_000_000):
+    """Mean and sd of w PPV + (1 - w) FOR under the three Beta posteriors (their parameters),
+    reweighted by the binomial likelihood of ``positive`` of ``labelled`` traces: Monte Carlo
+    with an effective sample size above 10^4 (standard error of the mean below sd / 100)."""
+    rng = np.random.default_rng(3)
+    share = rng.beta(*w, size)
+    rate = share * rng.beta(*ppv, size) + (1 - share) * rng.beta(*false_omission, size)
+    log_lik = stats.binom.logpmf(positive, labelled, rate)
+    weights = np.exp(log_lik - log_lik.max())
+    weights /= weights.sum()
+    assert 1.0 / (weights**2).sum() > 1e4
+    mean = float(weights @ rate)
+    return mean, float(np.sqrt(weights @ (rate - mean) ** 2))
+
+
+def test_labels_the_judge_did_not_score_count_in_the_labels_only_reading():
+    from llm_migration.gates.judge_consistency import labels_only_prob_worse, labels_only_rate
+
+    # The candidate's eu-west: 20 labelled pairs of the primary judge, and 200 labelled traces
+    # it did not score on the metric (judge_id null in the counts), 70% positive. The labels
+    # alone read only the 20 pairs before.
+    pairs = _pairs("cand", "eu-west", 14, 2, 3, 1)
+    pairs += [
+        {
+            **pairs[0],
+            "judge_id": None,
+            "is_judge_positive": None,
+            "is_human_positive": human,
+            "n_traces": n,
+        }
+        for human, n in ((True, 140), (False, 60))
+    ]
+    pairs += [{**pairs[0], "is_human_positive": None, "n_traces": 600}]  # unlabelled verdicts
+    pairs += _pairs("cand", "us-east", 30, 4, 10, 3) + _pairs("inc", "eu-west", 160, 10, 25, 5)
+    counts = pd.DataFrame(pairs)
+    counts["is_human_positive"] = counts["is_human_positive"].astype("boolean")
+    checks = judge_consistency_checks(counts)
+    cell = checks.set_index(["model_id", "region"]).loc[("cand", "eu-west")]
+    assert (cell.n_labelled_unjudged, cell.n_human_positive_unjudged) == (200, 140)
+    mean, sd, n = labels_only_rate(checks, "cand", "eu-west", "correctness")
+    assert n == 220
+    reference, reference_sd = _reweighted_reference((616, 6), (15, 2), (3, 4), 140, 200)
+    assert mean == pytest.approx(reference, abs=1e-3)
+    assert sd == pytest.approx(reference_sd, rel=0.02)
+    # The 200 traces pull the rate from the pairs' 0.87 to near their 0.70, and narrow it.
+    assert 0.68 < mean < 0.76 and sd < 0.035
+    # So the held region now fails on the labels alone (the incumbent near 0.85 there).
+    p, n_cand, _ = labels_only_prob_worse(
+        checks, "cand", "inc", "eu-west", "correctness", "higher_is_better", 0.02
+    )
+    assert n_cand == 220 and p > 0.95
+
+
+def test_many_labels_the_judge_did_not_score_are_read_where_they_put_the_rate():
+    from llm_migration.gates.judge_consistency import labels_only_rate
+
+    # 1,000 unscored labelled traces at 60% against pairs whose posterior puts the rate near
+    # 0.87: the posterior sits far in the pairs' tail. Weighting a quantile grid of the pairs'
+    # posterior (tried first) put it at 0.59-0.64 with sd 0.002-0.014 by the grid's size.
+    checks = _checks(
+        [
+            {
+                "model_id": "cand",
+                "region": "eu-west",
+                "n_human_positive": 16,
+                "n_false_negative": 2,
+                "n_human_negative": 4,
+                "n_false_positive": 1,
+                "n_judged": 620,
+                "n_judged_positive": 615,
+                "n_labelled_unjudged": 1000,
+                "n_human_positive_unjudged": 600,
+            }
+        ]
+    )
+    mean, sd, n = labels_only_rate(checks, "cand", "eu-west", "correctness")
+    assert n == 1020
+    reference, reference_sd = _reweighted_reference((616, 6), (15, 2), (3, 4), 600, 1000)
+    assert mean == pytest.approx(reference, abs=1e-3)
+    assert sd == pytest.approx(reference_sd, rel=0.03)
 
 
 def test_the_labeling_plan_reads_a_held_region_by_verdict_stratum_as_the_gate_does():
