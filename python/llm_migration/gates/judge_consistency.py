@@ -87,6 +87,12 @@ COUNT_COLUMNS = tuple(JUDGE_CHECK_COLUMNS[4:12])
 _COARSE_POINTS, _FINE_POINTS, _SHARE_POINTS = 64, 48, 8
 # Grid points whose log posterior is this far below the best one hold no mass worth a box.
 _BOX_LOG_MASS = 25.0
+# The coarse grid also holds this many false-positive rates between 1e-6 and its first midpoint
+# (geometric), and sensitivities as close to 1: a metric whose verdicts are positive at a share
+# below the first midpoint (a refusal judged positive in 0.5% of traces) has its false-positive
+# rate below it, and with one labelled true positive every midpoint had likelihood zero (no box,
+# NaN p-values for the whole model and metric); likewise a share above the last one.
+_EDGE_POINTS = 12
 
 
 def _implied(f, s, q):
@@ -148,16 +154,27 @@ def _square(low_f, high_f, low_s, high_s, points):
     return f.ravel(), s.ravel()
 
 
-def _box(f, s, log_post):
-    """The bounds of the grid points within ``_BOX_LOG_MASS`` of the best, one coarse step out."""
+def _coarse_axes():
+    """The coarse grid's values of f and of s: the midpoints of ``_COARSE_POINTS`` cells, and
+    ``_EDGE_POINTS`` geometric ones between 1e-6 and the first midpoint for f (mirrored by 1 for
+    s: a share above the last midpoint with a labelled false positive needs s above it)."""
+    middle = (np.arange(_COARSE_POINTS) + 0.5) / _COARSE_POINTS
+    edge = np.geomspace(1e-6, middle[0], _EDGE_POINTS + 1)[:-1]
+    return np.r_[edge, middle], np.r_[middle, 1.0 - edge[::-1]]
+
+
+def _box(f, s, log_post, axes):
+    """The bounds of the grid points within ``_BOX_LOG_MASS`` of the best, one coarse point out
+    (on ``axes``, the coarse grid's values of f and s)."""
     held = log_post >= log_post.max() - _BOX_LOG_MASS
-    step = 1.0 / _COARSE_POINTS
-    return (
-        max(0.0, f[held].min() - step),
-        min(1.0, f[held].max() + step),
-        max(0.0, s[held].min() - step),
-        min(1.0, s[held].max() + step),
-    )
+
+    def out(values, axis):
+        bounds = np.r_[0.0, axis, 1.0]
+        low = np.searchsorted(bounds, values.min(), side="left") - 1
+        high = np.searchsorted(bounds, values.max(), side="right")
+        return bounds[max(low, 0)], bounds[min(high, bounds.size - 1)]
+
+    return (*out(f[held], axes[0]), *out(s[held], axes[1]))
 
 
 def leave_one_out_posteriors(strata, held_out):
@@ -170,10 +187,11 @@ def leave_one_out_posteriors(strata, held_out):
     the mass of every posterior asked for. Returns the fine grid's f and s and the normalised
     weights (len(held_out) x points).
     """
-    f, s = _square(0.0, 1.0, 0.0, 1.0, _COARSE_POINTS)
+    axes = _coarse_axes()
+    f, s = (x.ravel() for x in np.meshgrid(*axes, indexing="ij"))
     coarse = _log_likelihood(f, s, strata)
     total = np.arange(coarse.shape[0])
-    boxes = np.array([_box(f, s, coarse[total != i].sum(axis=0)) for i in held_out])
+    boxes = np.array([_box(f, s, coarse[total != i].sum(axis=0), axes) for i in held_out])
     f, s = _square(
         boxes[:, 0].min(), boxes[:, 1].max(), boxes[:, 2].min(), boxes[:, 3].max(), _FINE_POINTS
     )

@@ -785,3 +785,24 @@ def test_the_labeling_plan_reads_a_held_region_by_verdict_stratum_as_the_gate_do
     assert set(by_stratum.model_id) == {"cand", "inc"}
     # 0.8pp from the margin instead of 12.5pp: settling it takes many times the labels.
     assert by_stratum.additional_labels_needed.sum() > 5 * by_share.additional_labels_needed.sum()
+
+
+def test_a_verdict_share_below_the_coarse_grid_is_tested(monkeypatch):
+    # A refusal-like metric: 25-30 of 5,000 verdicts positive per region (share ~0.5%, below the
+    # coarse grid's first midpoint 1/128), 20 judge-positives and 100 judge-negatives labelled.
+    # Every coarse point had f > q, so a labelled true positive had likelihood zero everywhere:
+    # NaN p-values for the whole model and metric, which the regional gate skips.
+    from llm_migration.gates import judge_consistency
+
+    strata = ([12, 14, 11], [8, 6, 9], [0, 1, 0], [100, 99, 100], [5000] * 3, [28, 30, 25])
+    results = judge_consistency.group_pvalues(strata)
+    assert np.isfinite(results).all(), results
+    # And the grid holds the posterior's mass: a much finer one agrees.
+    monkeypatch.setattr(judge_consistency, "_COARSE_POINTS", 128)
+    monkeypatch.setattr(judge_consistency, "_FINE_POINTS", 160)
+    monkeypatch.setattr(judge_consistency, "_SHARE_POINTS", 64)
+    fine = judge_consistency.group_pvalues(strata)
+    assert results[:, :2] == pytest.approx(fine[:, :2], rel=0.05, abs=0.002)
+    # The mirror image: 9,990-9,999 of 10,000 verdicts positive and a labelled false positive.
+    high = ([50, 50, 50], [1, 0, 0], [0, 0, 1], [0, 0, 3], [10_000] * 3, [9999, 9990, 9990])
+    assert np.isfinite(judge_consistency.group_pvalues(high)).all()
