@@ -653,36 +653,6 @@ def test_the_labeling_plan_for_a_held_region_with_no_positive_label_asks_for_rea
         assert (plan.additional_labels_needed > 100).all()
 
 
-def test_labels_only_rate_has_the_moments_of_the_verdict_stratified_rate():
-    from llm_migration.gates.judge_consistency import labels_only_rate
-
-    # 50 labelled pairs drawn 25 per verdict from a cell whose verdicts are 80% positive.
-    checks = _checks(
-        [
-            {
-                "model_id": "cand",
-                "region": "eu-west",
-                "n_human_positive": 30,
-                "n_false_negative": 9,
-                "n_human_negative": 20,
-                "n_false_positive": 4,
-                "n_judged": 1000,
-                "n_judged_positive": 800,
-            }
-        ]
-    )
-    mean, sd, n = labels_only_rate(checks, "cand", "eu-west", "correctness")
-    assert n == 50
-    rng = np.random.default_rng(11)
-    size = 1_000_000
-    w = rng.beta(801, 201, size)
-    draws = w * rng.beta(1 + 21, 1 + 4, size) + (1 - w) * rng.beta(1 + 9, 1 + 16, size)
-    # Monte Carlo standard errors: mean sd / 1000 = 0.0001; sd about 0.0001 too.
-    assert mean == pytest.approx(draws.mean(), abs=0.0005)
-    assert sd == pytest.approx(draws.std(), abs=0.0005)
-    assert labels_only_rate(checks, "inc", "eu-west", "correctness") is None
-
-
 def _reweighted_reference(w, ppv, false_omission, positive, labelled, size=4_000_000):
     """Mean and sd of w PPV + (1 - w) FOR under the three Beta posteriors (their parameters),
     reweighted by the binomial likelihood of ``positive`` of ``labelled`` traces: Monte Carlo
@@ -736,33 +706,34 @@ def test_labels_the_judge_did_not_score_count_in_the_labels_only_reading():
     assert n_cand == 220 and p > 0.95
 
 
-def test_many_labels_the_judge_did_not_score_are_read_where_they_put_the_rate():
+@pytest.mark.parametrize(
+    ("counts", "betas", "unscored", "mean_abs", "sd_rel"),
+    [
+        # 50 labelled pairs drawn 25 per verdict from a cell whose verdicts are 80% positive:
+        # exact moments, so only the reference's Monte Carlo error (below 1e-4).
+        ((30, 9, 20, 4, 1000, 800), ((801, 201), (22, 5), (10, 17)), (0, 0), 5e-4, 0.01),
+        # 1,000 labelled traces the judge did not score, at 60%, against pairs whose posterior
+        # puts the rate near 0.87: the posterior sits far in the pairs' tail. Weighting a
+        # quantile grid of the pairs' posterior (tried first) put it at 0.59-0.64 with sd
+        # 0.002-0.014 by the grid's size; the grid refined over the mass is within 1e-3.
+        ((16, 2, 4, 1, 620, 615), ((616, 6), (15, 2), (3, 4)), (1000, 600), 1e-3, 0.03),
+    ],
+)
+def test_labels_only_rate_has_the_moments_of_the_verdict_stratified_posterior(
+    counts, betas, unscored, mean_abs, sd_rel
+):
     from llm_migration.gates.judge_consistency import labels_only_rate
 
-    # 1,000 unscored labelled traces at 60% against pairs whose posterior puts the rate near
-    # 0.87: the posterior sits far in the pairs' tail. Weighting a quantile grid of the pairs'
-    # posterior (tried first) put it at 0.59-0.64 with sd 0.002-0.014 by the grid's size.
-    checks = _checks(
-        [
-            {
-                "model_id": "cand",
-                "region": "eu-west",
-                "n_human_positive": 16,
-                "n_false_negative": 2,
-                "n_human_negative": 4,
-                "n_false_positive": 1,
-                "n_judged": 620,
-                "n_judged_positive": 615,
-                "n_labelled_unjudged": 1000,
-                "n_human_positive_unjudged": 600,
-            }
-        ]
-    )
+    names = ("n_human_positive", "n_false_negative", "n_human_negative", "n_false_positive")
+    names += ("n_judged", "n_judged_positive", "n_labelled_unjudged", "n_human_positive_unjudged")
+    row = dict(zip(names, (*counts, *unscored), strict=True))
+    checks = _checks([{"model_id": "cand", "region": "eu-west", **row}])
     mean, sd, n = labels_only_rate(checks, "cand", "eu-west", "correctness")
-    assert n == 1020
-    reference, reference_sd = _reweighted_reference((616, 6), (15, 2), (3, 4), 600, 1000)
-    assert mean == pytest.approx(reference, abs=1e-3)
-    assert sd == pytest.approx(reference_sd, rel=0.03)
+    assert n == counts[0] + counts[2] + unscored[0]
+    reference, reference_sd = _reweighted_reference(*betas, unscored[1], unscored[0])
+    assert mean == pytest.approx(reference, abs=mean_abs)
+    assert sd == pytest.approx(reference_sd, rel=sd_rel)
+    assert labels_only_rate(checks, "inc", "eu-west", "correctness") is None
 
 
 def test_the_labeling_plan_reads_a_held_region_by_verdict_stratum_as_the_gate_does():
