@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from llm_migration.calibration import _normalise_counts, _resolve_primary
+from llm_migration.calibration import _cell_evidence, _normalise_counts, _resolve_primary
 
 # In a regional gate's reason: the judge check held the region (fct_labeling_plan reads it).
 HELD_BY_JUDGE_CHECK = "against its other regions"
@@ -80,6 +80,15 @@ JUDGE_CHECK_COLUMNS = [
 # The counts per cell: labelled pairs by kind, every verdict of the primary judge, and the
 # labelled traces it did not judge on the metric.
 COUNT_COLUMNS = tuple(JUDGE_CHECK_COLUMNS[4:12])
+# What :func:`group_pvalues` returns per region, in its order.
+_RESULT_COLUMNS = (
+    "p_more_positive",
+    "p_fewer_positive",
+    "expected_false_positive",
+    "expected_false_negative",
+    "rest_false_positive_rate",
+    "rest_false_negative_rate",
+)
 # The rest's posterior of (false-positive rate, sensitivity) is evaluated on a coarse grid of
 # the unit square, then on a fine grid over the box that holds its mass; the cell's
 # judge-positive share on evenly spaced points of its Beta posterior's range, weighted by its
@@ -219,9 +228,10 @@ def group_pvalues(strata):
     a region's labelled judge-positive pairs are human positive and negative, fn and tn of its
     labelled judge-negatives; n_judged_positive of its n_judged verdicts are positive.
 
-    Returns (regions x 6): p_more_positive, p_fewer_positive, the expected human negatives among
-    the labelled judge-positives and human positives among the labelled judge-negatives, and
-    the other regions' false-positive and false-negative rates (posterior means).
+    Returns (regions x 6), columns ``_RESULT_COLUMNS``: p_more_positive, p_fewer_positive, the
+    expected human negatives among the labelled judge-positives and human positives among the
+    labelled judge-negatives, and the other regions' false-positive and false-negative rates
+    (posterior means).
 
     If the judge errs in a region as elsewhere, its false-positive rate f and sensitivity s
     are the other regions' (:func:`leave_one_out_posteriors`), and the region's judge-positive
@@ -302,62 +312,41 @@ def judge_consistency_checks(
     primary = _resolve_primary(rows, primary_judge, problems) if rows is not None else {}
     if problems:
         raise ValueError("invalid counts:\n- " + "\n- ".join(problems))
-    # Human-labelled traces no judge scored on the metric (judge_id null): evidence of the rate
-    # for the labels-only reading of a held region, as for the fit.
-    unjudged = rows[rows["judge_id"].isna() & rows["is_human_positive"].notna()]
-    unjudged = (
-        unjudged.assign(
-            n_labelled_unjudged=unjudged["n_traces"],
-            n_human_positive_unjudged=np.where(
-                (unjudged["is_human_positive"] == True).fillna(False),  # noqa: E712
-                unjudged["n_traces"],
-                0,
-            ),
-        )
-        .groupby(["model_id", "region", "metric"], as_index=False)[
-            ["n_labelled_unjudged", "n_human_positive_unjudged"]
-        ]
-        .sum()
+    # The fit's per-cell counts of the primary judge's verdicts and labelled pairs, and of the
+    # labelled traces no judge scored on the metric, for the cells the primary judge scored.
+    keys = ["model_id", "region", "metric"]
+    scored = rows.loc[
+        rows["judge_id"].notna() & (rows["judge_id"] == rows["metric"].map(primary)), keys
+    ]
+    evidence = (
+        _cell_evidence(rows, primary)
+        .merge(scored.drop_duplicates(), on=keys)
+        .sort_values(["judge_id", *keys], ignore_index=True)
     )
-    rows = rows[rows["judge_id"].notna() & (rows["judge_id"] == rows["metric"].map(primary))]
-    labelled = rows["is_human_positive"].notna()
-    human = (rows["is_human_positive"] == True).fillna(False)  # noqa: E712
-    judge = (rows["is_judge_positive"] == True).fillna(False)  # noqa: E712
-    n = rows["n_traces"].to_numpy()
-    frame = rows[["judge_id", "model_id", "region", "metric"]].copy()
-    frame["n_human_negative"] = np.where(labelled & ~human, n, 0)
-    frame["n_false_positive"] = np.where(labelled & ~human & judge, n, 0)
-    frame["n_human_positive"] = np.where(labelled & human, n, 0)
-    frame["n_false_negative"] = np.where(labelled & human & ~judge, n, 0)
-    # Every verdict of the cell, labelled or not: the weights of the two verdict strata.
-    frame["n_judged"] = n
-    frame["n_judged_positive"] = np.where(judge, n, 0)
-    keys = ["judge_id", "model_id", "region", "metric"]
-    cells = frame.groupby(keys, as_index=False, sort=True)[list(COUNT_COLUMNS[:6])].sum()
-    cells = cells.merge(unjudged, on=["model_id", "region", "metric"], how="left")
-    for name in COUNT_COLUMNS[6:]:
-        cells[name] = cells[name].fillna(0)
-    tp = (cells["n_human_positive"] - cells["n_false_negative"]).to_numpy(float)
-    fp = cells["n_false_positive"].to_numpy(float)
-    fn = cells["n_false_negative"].to_numpy(float)
-    tn = (cells["n_human_negative"] - cells["n_false_positive"]).to_numpy(float)
-    judged = cells["n_judged"].to_numpy(float)
-    positive = cells["n_judged_positive"].to_numpy(float)
+    tp = evidence["n_human_positive_judged_positive"].to_numpy(float)
+    fp = evidence["n_labeled_judged_positive"].to_numpy(float) - tp
+    fn = evidence["n_human_positive_judged_negative"].to_numpy(float)
+    tn = evidence["n_labeled_judged_negative"].to_numpy(float) - fn
+    judged = evidence["n_judged"].to_numpy(float)
+    positive = evidence["n_judged_positive"].to_numpy(float)
+    cells = evidence[["judge_id", *keys, "n_judged", "n_judged_positive"]].assign(
+        n_human_negative=fp + tn,
+        n_false_positive=fp,
+        n_human_positive=tp + fn,
+        n_false_negative=fn,
+        n_labelled_unjudged=evidence["n_labeled_unjudged"],
+        n_human_positive_unjudged=evidence["n_human_positive_unjudged"],
+    )
     results = np.empty((len(cells), 6))
     for _, index in cells.groupby(["judge_id", "model_id", "metric"]).indices.items():
         results[index] = group_pvalues(
             (tp[index], fp[index], fn[index], tn[index], judged[index], positive[index])
         )
-    more, fewer = results[:, 0], results[:, 1]
-    cells["rest_false_positive_rate"] = results[:, 4]
-    cells["rest_false_negative_rate"] = results[:, 5]
-    cells["expected_false_positive"] = results[:, 2]
-    cells["expected_false_negative"] = results[:, 3]
-    cells["p_more_positive"] = more
-    cells["p_fewer_positive"] = fewer
+    for i, name in enumerate(_RESULT_COLUMNS):
+        cells[name] = results[:, i]
     for name in COUNT_COLUMNS:
         cells[name] = cells[name].astype("int64")
-    return cells[JUDGE_CHECK_COLUMNS].reset_index(drop=True)
+    return cells[JUDGE_CHECK_COLUMNS]
 
 
 def hiding_pvalue(
